@@ -1,0 +1,41 @@
+# govsim: two commands do all set-up on a fresh machine.
+#   make run    create .venv (Python 3.12, pinned deps) and run the main job
+#   make test   create .venv if needed and run the fast test suite
+# Everything is installed from requirements.txt (exact pins) into .venv.
+
+PYTHON ?= $(shell for p in python3.12 "env PYENV_VERSION=3.12.1 python3.12" python3; do \
+	$$p -c 'import sys; assert sys.version_info[:2] >= (3, 12)' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test test-all lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "need Python >= 3.12 (python3.12) on the PATH"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/govsim run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff format --check sim tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_benchmarks.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

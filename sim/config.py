@@ -1,0 +1,377 @@
+"""The configuration schema: structured configs, registered with Hydra, validated once.
+
+Every knob of a run lives in :class:`GovsimConfig`. Hydra composes the YAML
+files under ``configs/`` onto these dataclasses, so a misspelt key is rejected
+by OmegaConf before anything runs; :func:`validate` then checks what types
+cannot (rule names against the registries, ranges, quotas against the
+population) and raises :class:`ConfigError` naming the key and the allowed
+values.
+
+Positions on every issue run from 0 to 1; by convention 0 is the
+market-led / multistakeholder end and 1 the binding intergovernmental end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+GROUPS = ("developed_gov", "developing_gov", "business", "civil_society", "technical", "igo")
+"""Stakeholder groups, in the order of the integer group codes used in the arrays."""
+
+REGIONS = ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG")
+"""UN regional groups, in the order of the integer region codes."""
+
+INCOMES = ("low", "lower-middle", "upper-middle", "high", "unclassified")
+"""World Bank income groups (FY2025), in the order of the integer income codes."""
+
+ROLES = ("none", "observer", "participant", "member")
+"""Roles in a forum: observers listen, participants speak, members speak and decide."""
+
+ISSUE_KINDS = ("public_policy", "technical")
+
+MODES = ("none", "remote", "onsite")
+
+
+class ConfigError(ValueError):
+    """A configuration value is not allowed; the message names the key and the options."""
+
+
+def _by_group(**values: float) -> dict[str, float]:
+    return {g: float(values[g]) for g in GROUPS}
+
+
+@dataclass
+class ResourceConfig:
+    """Yearly participation budget of one stakeholder group (budget units per year).
+
+    Governments: ``income_factor[income] * (population / 10M) ** population_elasticity``
+    times log-normal noise. Non-state actors: log-normal with median ``median`` and
+    log-sd ``sigma`` (heavy right tail), times ``region_factor[region]``.
+    """
+
+    median: float = 1.0
+    sigma: float = 0.8
+
+
+@dataclass
+class PopulationConfig:
+    """Who exists: 193 governments from the bundled UN table plus synthetic non-state actors."""
+
+    developing_rule: str = "not_high_income"
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"business": 120, "civil_society": 160, "technical": 60, "igo": 20}
+    )
+    region_mix: dict[str, dict[str, float]] = field(default_factory=dict)
+    income_factor: dict[str, float] = field(
+        default_factory=lambda: {
+            "low": 1.0,
+            "lower-middle": 1.5,
+            "upper-middle": 3.0,
+            "high": 8.0,
+            "unclassified": 1.5,
+        }
+    )
+    population_elasticity: float = 0.2
+    government_sigma: float = 0.3
+    nonstate: dict[str, ResourceConfig] = field(
+        default_factory=lambda: {
+            "business": ResourceConfig(median=2.0, sigma=1.2),
+            "civil_society": ResourceConfig(median=0.5, sigma=0.8),
+            "technical": ResourceConfig(median=1.0, sigma=0.8),
+            "igo": ResourceConfig(median=2.0, sigma=0.5),
+        }
+    )
+    region_factor: dict[str, float] = field(
+        default_factory=lambda: {
+            "African": 0.6,
+            "Asia-Pacific": 1.0,
+            "Eastern European": 1.0,
+            "GRULAC": 0.8,
+            "WEOG": 1.5,
+        }
+    )
+    capacity_scale: float = 2.0
+    capacity_exponent: float = 0.6
+    max_delegation: float = 50.0
+    expertise: dict[str, float] = field(
+        default_factory=lambda: _by_group(
+            developed_gov=0.6,
+            developing_gov=0.4,
+            business=0.6,
+            civil_society=0.45,
+            technical=0.75,
+            igo=0.6,
+        )
+    )
+    multistakeholder_preference: dict[str, float] = field(
+        default_factory=lambda: _by_group(
+            developed_gov=0.6,
+            developing_gov=0.35,
+            business=0.85,
+            civil_society=0.7,
+            technical=0.85,
+            igo=0.45,
+        )
+    )
+    stubbornness: dict[str, float] = field(
+        default_factory=lambda: _by_group(
+            developed_gov=0.8,
+            developing_gov=0.8,
+            business=0.7,
+            civil_society=0.6,
+            technical=0.6,
+            igo=0.5,
+        )
+    )
+    initial_engagement: float = 0.6
+    extra_actors: int = 0
+    """Synthetic non-state actors added on top of ``counts`` (split like them); for scale tests."""
+
+
+@dataclass
+class IssueConfig:
+    """One policy issue: its kind, the current policy (status quo) and group positions."""
+
+    kind: str = "public_policy"
+    label: str = ""
+    status_quo: float = 0.3
+    position: dict[str, float] = field(default_factory=dict)
+    salience: dict[str, float] = field(default_factory=dict)
+    spread: float = 0.12
+
+
+@dataclass
+class BehaviourConfig:
+    """How actors decide to attend, learn and object. Units: utility per meeting."""
+
+    logit_noise: float = 0.15
+    benefit_scale: float = 1.0
+    networking_value: float = 0.3
+    travel_cost_scale: float = 0.1
+    cost_aversion: float = 2.0
+    remote_cost: float = 0.05
+    timezone_penalty: float = 0.5
+    polarization: float = 1.0
+    engagement_rate: float = 0.2
+    expertise_gain: float = 0.05
+    expertise_decay: float = 0.05
+    objection_tolerance: float = 0.05
+    concession_step: float = 0.25
+    soft_law_weight: float = 0.5
+    role_influence: dict[str, float] = field(
+        default_factory=lambda: {"none": 0.0, "observer": 0.1, "participant": 0.5, "member": 1.0}
+    )
+
+
+@dataclass
+class ForumConfig:
+    """A forum as a composition of named rules (see ``sim.forums``) and their parameters."""
+
+    label: str = ""
+    venue_type: str = "multilateral"
+    authority: float = 0.5
+    binding: bool = False
+    start_year: int = 1
+    end_year: int = 0
+    """Last year the forum meets (0 = until the horizon)."""
+    # membership
+    membership: str = "open"
+    roles: dict[str, str] = field(default_factory=dict)
+    seats: dict[str, int] = field(default_factory=dict)
+    group_seats: dict[str, int] = field(default_factory=dict)
+    fixed_members: list[str] = field(default_factory=list)
+    term_years: int = 4
+    cohorts: int = 1
+    participant_voice: float = 0.5
+    # scope and calendar
+    scope: str = "all"
+    meeting_months: list[int] = field(default_factory=lambda: [5])
+    venue: str = "rotate"
+    host_regions: list[str] = field(default_factory=lambda: list(REGIONS))
+    remote: bool = False
+    remote_voice: float = 0.6
+    # attendance and support
+    attendance: str = "logit"
+    support: str = "none"
+    funded_slots: int = 0
+    support_priority: list[str] = field(
+        default_factory=lambda: ["sids", "ldc", "low", "lower-middle", "upper-middle"]
+    )
+    support_groups: list[str] = field(default_factory=lambda: ["developing_gov"])
+    # voice, deliberation, decision
+    voice: str = "capacity"
+    deliberation: str = "hegselmann_krause"
+    confidence: float = 0.25
+    rounds: int = 3
+    decision: str = "consensus"
+    threshold: float = 0.5
+    concession_rounds: int = 3
+    blocking_objections: int = 1
+    ratification: str = "none"
+    board_seats: dict[str, int] = field(
+        default_factory=lambda: {"business": 6, "technical": 6, "civil_society": 4}
+    )
+    supermajority: float = 0.6
+    board_deference: float = 0.1
+
+
+@dataclass
+class LinkConfig:
+    """A link between forums: ``feeds``, ``reports_to`` or ``mandate`` (see ``sim.forums.links``)."""
+
+    kind: str = "feeds"
+    source: str = ""
+    target: str = ""
+    weight: float = 0.3
+
+
+@dataclass
+class GovsimConfig:
+    """A whole run: the world (population, issues, forums, links), behaviour and seed."""
+
+    scenario: str = "status_quo"
+    seed: int = 0
+    years: int = 10
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    issues: dict[str, IssueConfig] = field(default_factory=dict)
+    forum: dict[str, ForumConfig] = field(default_factory=dict)
+    links: dict[str, LinkConfig] = field(default_factory=dict)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
+    out_dir: str = ""
+    """Where ``govsim run`` writes; empty means Hydra's run directory."""
+    quiet: bool = False
+
+
+def register_configs() -> None:
+    """Register the schema with Hydra's ConfigStore (idempotent)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="govsim_schema", node=GovsimConfig)
+    cs.store(group="forum", name="forum_schema", node=ForumConfig)
+
+
+def to_container(cfg: DictConfig | GovsimConfig | dict[str, Any]) -> dict[str, Any]:
+    """A plain, resolved ``dict`` of a config (what a run is a pure function of)."""
+    if isinstance(cfg, dict):
+        return cfg
+    if not isinstance(cfg, DictConfig):
+        cfg = OmegaConf.structured(cfg)
+    return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)  # type: ignore[return-value]
+
+
+def as_config(cfg: DictConfig | GovsimConfig | dict[str, Any]) -> GovsimConfig:
+    """Any config form -> a typed :class:`GovsimConfig` (validated against the schema)."""
+    if isinstance(cfg, GovsimConfig):
+        return cfg
+    merged = OmegaConf.merge(OmegaConf.structured(GovsimConfig), cfg)
+    return OmegaConf.to_object(merged)  # type: ignore[return-value]
+
+
+def _check_choice(key: str, value: str, allowed: Any) -> None:
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ConfigError(f"{key}={value!r} is not allowed; choose one of: {', '.join(allowed)}")
+
+
+def _check_range(key: str, value: float, lo: float, hi: float) -> None:
+    if not (lo <= value <= hi):
+        raise ConfigError(f"{key}={value!r} is out of range; allowed: {lo} to {hi}")
+
+
+def validate(cfg: GovsimConfig) -> GovsimConfig:
+    """Check everything the schema's types cannot; raise :class:`ConfigError` on the first problem.
+
+    Rule names are checked against the registries in :mod:`sim.forums`, so a new
+    rule becomes valid by registering it, with no change here.
+    """
+    from sim.forums import RULES
+    from sim.population import DEVELOPING_RULES
+
+    if cfg.years < 1:
+        raise ConfigError(f"years={cfg.years} must be at least 1")
+    if cfg.seed < 0:
+        raise ConfigError(f"seed={cfg.seed} must be a non-negative integer")
+    pop = cfg.population
+    _check_choice("population.developing_rule", pop.developing_rule, DEVELOPING_RULES)
+    for g, n in pop.counts.items():
+        _check_choice(f"population.counts.{g}", g, GROUPS[2:])
+        if n < 0:
+            raise ConfigError(f"population.counts.{g}={n} must be >= 0")
+    for g, mix in pop.region_mix.items():
+        _check_choice("population.region_mix key", g, GROUPS[2:])
+        for r, w in mix.items():
+            _check_choice(f"population.region_mix.{g} key", r, REGIONS)
+            if w < 0:
+                raise ConfigError(f"population.region_mix.{g}.{r}={w} must be >= 0")
+    if not cfg.issues:
+        raise ConfigError("issues is empty; give at least one issue (see configs/issues/)")
+    for name, issue in cfg.issues.items():
+        _check_choice(f"issues.{name}.kind", issue.kind, ISSUE_KINDS)
+        _check_range(f"issues.{name}.status_quo", issue.status_quo, 0.0, 1.0)
+        for g, v in {**issue.position, **issue.salience}.items():
+            _check_choice(f"issues.{name} group", g, GROUPS)
+            _check_range(f"issues.{name}.{g}", v, 0.0, 1.0)
+        missing = [g for g in GROUPS if g not in issue.position or g not in issue.salience]
+        if missing:
+            raise ConfigError(
+                f"issues.{name} needs position and salience for every group; missing: {missing}"
+            )
+    if not cfg.forum:
+        raise ConfigError("forum is empty; a scenario must include at least one forum")
+    b = cfg.behaviour
+    if b.logit_noise <= 0:
+        raise ConfigError(f"behaviour.logit_noise={b.logit_noise} must be > 0")
+    _check_range("behaviour.polarization", b.polarization, 0.0, 3.0)
+    for name, f in cfg.forum.items():
+        key = f"forum.{name}"
+        for rule_kind, registry in RULES.items():
+            _check_choice(f"{key}.{rule_kind}", getattr(f, rule_kind), registry)
+        _check_choice(f"{key}.venue_type", f.venue_type, ("multilateral", "multistakeholder"))
+        _check_choice(f"{key}.venue", f.venue, ("rotate", *REGIONS))
+        for r in f.host_regions:
+            _check_choice(f"{key}.host_regions", r, REGIONS)
+        for g, role in f.roles.items():
+            _check_choice(f"{key}.roles key", g, GROUPS)
+            _check_choice(f"{key}.roles.{g}", role, ROLES)
+        for r, n in f.seats.items():
+            _check_choice(f"{key}.seats key", r, REGIONS)
+            if n < 0:
+                raise ConfigError(f"{key}.seats.{r}={n} must be >= 0")
+        for g in f.group_seats:
+            _check_choice(f"{key}.group_seats key", g, GROUPS)
+        for g in f.board_seats:
+            _check_choice(f"{key}.board_seats key", g, GROUPS)
+        for m in f.meeting_months:
+            _check_range(f"{key}.meeting_months", m, 1, 12)
+        if not f.meeting_months:
+            raise ConfigError(f"{key}.meeting_months is empty; give at least one month 1-12")
+        for p in f.support_priority:
+            _check_choice(f"{key}.support_priority", p, ("sids", "ldc", *INCOMES))
+        for g in f.support_groups:
+            _check_choice(f"{key}.support_groups", g, GROUPS)
+        _check_range(f"{key}.authority", f.authority, 0.0, 1.0)
+        _check_range(f"{key}.threshold", f.threshold, 0.0, 1.0)
+        _check_range(f"{key}.supermajority", f.supermajority, 0.0, 1.0)
+        _check_range(f"{key}.remote_voice", f.remote_voice, 0.0, 1.0)
+        _check_range(f"{key}.participant_voice", f.participant_voice, 0.0, 1.0)
+        _check_range(f"{key}.confidence", f.confidence, 0.0, 1.0)
+        if f.funded_slots < 0:
+            raise ConfigError(f"{key}.funded_slots={f.funded_slots} must be >= 0")
+        if f.term_years < 1 or f.cohorts < 1 or f.term_years % f.cohorts:
+            raise ConfigError(
+                f"{key}.term_years={f.term_years} must be >= 1 and divisible by "
+                f"{key}.cohorts={f.cohorts}"
+            )
+    for name, link in cfg.links.items():
+        from sim.forums.links import LINK_KINDS
+
+        _check_choice(f"links.{name}.kind", link.kind, LINK_KINDS)
+        _check_choice(f"links.{name}.target", link.target, cfg.forum)
+        if link.kind == "feeds":
+            _check_choice(f"links.{name}.source", link.source, cfg.forum)
+        _check_range(f"links.{name}.weight", link.weight, 0.0, 1.0)
+    return cfg

@@ -1,0 +1,297 @@
+"""GovernanceModel: actors taking part in internet-governance forums, month by month.
+
+One step is one month. Each forum meets on its own calendar (``meeting_months``,
+within ``start_year``..``end_year``); feeds are respected within a month (a
+source meets before its target). The order of events in :meth:`step` is:
+
+1. in January, yearly budgets are reset and expertise decays toward its start;
+2. every forum that meets this month holds a meeting (:func:`sim.forums.hold_meeting`),
+   adopted outcomes move the policy on their issues, and actors adapt
+   (:func:`sim.forums.adapt`);
+3. the data collector records the step.
+
+Actor state lives in a :class:`~sim.population.Population` (numpy arrays); the
+Mesa agents in ``model.agents`` are handles onto it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import metrics
+from sim.actors import AGENT_CLASSES
+from sim.config import GROUPS, REGIONS, GovsimConfig, as_config, validate
+from sim.forums import adapt, agenda_of, hold_meeting, meeting_order, resolve_links, rule
+from sim.forums.meeting import ONSITE, REMOTE, MeetingResult
+from sim.forums.membership import weighted_sample
+from sim.population import DEVELOPED, DEVELOPING, build_population
+
+N_GROUPS = len(GROUPS)
+
+MEETING_COLUMNS = [
+    "forum", "step", "year", "month", "host", "eligible", "onsite", "remote", "funded",
+    "voice_gini", "voice_theil", "theil_between", "theil_within", "agenda", "adopted",
+    "declined", "decisional", "deadlocked",
+]  # fmt: skip
+ATTENDANCE_COLUMNS = [
+    "forum", "step", "group", "eligible", "onsite", "remote", "voice_share", "eligible_share",
+    "representation_ratio",
+]  # fmt: skip
+OUTCOME_COLUMNS = [
+    "forum", "step", "issue", "status_quo", "proposal", "outcome", "adopted", "objections",
+    "declined", "policy_after",
+]  # fmt: skip
+GROUP_COLUMNS = ["step", "group", "attainment", "engagement", "expertise"]
+
+
+class GovernanceModel(mesa.Model):
+    """Participation, voice and outcomes in a set of linked governance forums.
+
+    Args:
+        scenario: name of a scenario in ``configs/scenario/`` (ignored when ``config``
+            is given).
+        overrides: Hydra-syntax overrides on top of the scenario, e.g.
+            ``["forum.igf.remote=false", "behaviour.polarization=1.5"]``.
+        years: horizon in years (None: the config's, default 10).
+        polarization: scales the distance between developed and developing
+            governments' mean positions (None: the config's, default 1).
+        config: a full config (``GovsimConfig``, DictConfig or dict) instead of a
+            scenario name; the fast path for studies.
+        rng: seed or generator. None means the config's ``seed``, so that a run is
+            a pure function of (config, seed); pass any numpy seed (an int, a
+            ``SeedSequence``) as Mesa's ``batch_run`` does.
+    """
+
+    def __init__(
+        self,
+        scenario: str = "status_quo",
+        overrides: Sequence[str] = (),
+        years: int | None = None,
+        polarization: float | None = None,
+        config: GovsimConfig | dict[str, Any] | None = None,
+        rng: Any = None,
+    ) -> None:
+        if config is None:
+            from sim.compose import load_config
+
+            config = load_config(scenario, overrides)
+        cfg = as_config(config)
+        if years is not None:
+            cfg.years = int(years)
+        if polarization is not None:
+            cfg.behaviour.polarization = float(polarization)
+        self.config = validate(cfg)
+        super().__init__(rng=cfg.seed if rng is None else rng)
+
+        self.forum_names = list(cfg.forum)
+        self.forums = list(cfg.forum.values())
+        self.issue_names = list(cfg.issues)
+        self.issue_kinds = np.array([i.kind for i in cfg.issues.values()])
+        self.years = cfg.years
+        self.pop = build_population(cfg, len(self.forums), self.rng)
+        self.links = resolve_links(cfg.forum, cfg.links)
+        self.order = meeting_order(cfg.forum, cfg.links)
+        self.agendas = [agenda_of(f, self.issue_kinds) for f in self.forums]
+        self.policy = np.array([i.status_quo for i in cfg.issues.values()], float)
+        self.status_quo0 = self.policy.copy()
+        k, n_forums = len(self.issue_names), len(self.forums)
+        self.messages = np.full((n_forums, k), np.nan)
+        self.adopted_ever = np.zeros(k, bool)
+        self.boards = [self._draw_board(f) for f in self.forums]
+        self._seats: list[np.ndarray | None] = [None] * n_forums
+        self._roles: list[np.ndarray | None] = [None] * n_forums
+        self._roles_year = [0] * n_forums
+        self._meetings_held = [0] * n_forums
+        self.decisions = 0
+
+        for i, g in enumerate(self.pop.group):
+            AGENT_CLASSES[g](self, int(i))
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "year": lambda m: m.year,
+                "attainment_gap": lambda m: m.attainment_gap(),
+                "policy_coverage": lambda m: m.policy_coverage(),
+                "decisions": "decisions",
+            },
+            tables={
+                "meetings": MEETING_COLUMNS,
+                "attendance": ATTENDANCE_COLUMNS,
+                "outcomes": OUTCOME_COLUMNS,
+                "groups": GROUP_COLUMNS,
+            },
+        )
+        self._collect()
+
+    # ----- time -------------------------------------------------------------------
+    @property
+    def year(self) -> int:
+        """Current year, 1-based (step 0 is the start of year 1)."""
+        return max(self.steps - 1, 0) // 12 + 1
+
+    @property
+    def month(self) -> int:
+        return max(self.steps - 1, 0) % 12 + 1
+
+    def step(self) -> None:
+        """One month: new-year bookkeeping, this month's meetings, data collection."""
+        year, month = self.year, self.month
+        if month == 1:
+            self.pop.budget[:] = self.pop.resources
+            d = self.config.behaviour.expertise_decay
+            self.pop.expertise += d * (self.pop.expertise0 - self.pop.expertise)
+        for fi in self.order:
+            f = self.forums[fi]
+            last = f.end_year or self.years
+            if month in f.meeting_months and f.start_year <= year <= last:
+                self._meeting(fi, year)
+        self._collect()
+        if self.steps >= 12 * self.years:
+            self.running = False
+
+    # ----- meetings ---------------------------------------------------------------
+    def roles(self, fi: int, year: int | None = None) -> np.ndarray:
+        """Role of every actor in forum ``fi`` this year (membership is settled yearly)."""
+        year = self.year if year is None else year
+        if self._roles[fi] is None or self._roles_year[fi] != year:
+            f = self.forums[fi]
+            self._roles[fi], self._seats[fi] = rule("membership", f.membership)(
+                self.pop, f, self._seats[fi], year, self.rng, forum_index=fi
+            )
+            self._roles_year[fi] = year
+        return self._roles[fi]
+
+    def host(self, fi: int) -> int:
+        """Region code of the next meeting's venue: fixed, or rotating over ``host_regions``."""
+        f = self.forums[fi]
+        if f.venue != "rotate":
+            return REGIONS.index(f.venue)
+        return REGIONS.index(f.host_regions[self._meetings_held[fi] % len(f.host_regions)])
+
+    def _draw_board(self, f) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and saliences of a ratifying board, drawn once from ``board_seats`` groups."""
+        if f.ratification == "none":
+            empty = np.empty((0, len(self.issue_names)))
+            return empty, empty
+        picks = [
+            pool[weighted_sample(np.ones(len(pool)), n, self.rng)]
+            for g, n in f.board_seats.items()
+            for pool in [np.flatnonzero(self.pop.group == GROUPS.index(g))]
+        ]
+        who = np.concatenate(picks)
+        return self.pop.position[who].copy(), self.pop.salience[who].copy()
+
+    def _meeting(self, fi: int, year: int) -> MeetingResult | None:
+        agenda = self.agendas[fi]
+        if len(agenda) == 0:
+            return None
+        roles = self.roles(fi, year)
+        host = self.host(fi)
+        self._meetings_held[fi] += 1
+        before = self.policy.copy()
+        res = hold_meeting(
+            self.pop, self.forums[fi], fi, self.links[fi], roles, host, agenda, self.policy,
+            self.messages, self.boards[fi], self.config.behaviour, self.rng,
+        )
+        if res.decisional and res.adopted.any():
+            link = self.links[fi]
+            weight = link.authority * (1.0 if link.binding else self.config.behaviour.soft_law_weight)
+            won = agenda[res.adopted]
+            self.policy[won] += weight * (res.outcome[res.adopted] - self.policy[won])
+            self.adopted_ever[won] = True
+            self.decisions += 1
+        text = np.where(res.adopted | ~res.decisional, res.outcome, res.proposal)
+        self.messages[fi, agenda] = np.where(np.isfinite(text), text, self.messages[fi, agenda])
+        adapt(self.pop, fi, res, before, self.links[fi], self.config.behaviour)
+        self._record(fi, res, before)
+        return res
+
+    # ----- measures ---------------------------------------------------------------
+    def attainment(self) -> np.ndarray:
+        """Per actor: 1 − salience-weighted distance of current policy from initial position."""
+        return metrics.attainment(self.policy, self.pop.position0, self.pop.salience)
+
+    def attainment_gap(self) -> float:
+        """Developed minus developing governments' mean attainment (the headline asymmetry)."""
+        return metrics.attainment_gap(self.attainment(), self.pop.group, DEVELOPED, DEVELOPING)
+
+    def policy_coverage(self) -> float:
+        """Salience-weighted share of public-policy issues on which some forum adopted an outcome."""
+        return metrics.policy_coverage(
+            self.adopted_ever, self.pop.salience.mean(axis=0), self.issue_kinds == "public_policy"
+        )
+
+    # ----- data -------------------------------------------------------------------
+    def _collect(self) -> None:
+        self.datacollector.collect(self)
+        att = self.attainment()
+        groups = self.pop.group
+        count = np.maximum(np.bincount(groups, minlength=N_GROUPS), 1)
+        means = {
+            "attainment": metrics.group_totals(np.nan_to_num(att), groups, N_GROUPS) / count,
+            "engagement": metrics.group_totals(self.pop.engagement.mean(axis=1), groups, N_GROUPS)
+            / count,
+            "expertise": metrics.group_totals(self.pop.expertise, groups, N_GROUPS) / count,
+        }
+        for g in range(N_GROUPS):
+            self.datacollector.add_table_row(
+                "groups",
+                {"step": self.steps, "group": GROUPS[g], **{k: v[g] for k, v in means.items()}},
+            )
+
+    def _record(self, fi: int, res: MeetingResult, policy_before: np.ndarray) -> None:
+        dc, name, step = self.datacollector, self.forum_names[fi], self.steps
+        g = self.pop.group[res.idx]
+        present = res.present
+        eligible = np.bincount(g, minlength=N_GROUPS)
+        onsite = np.bincount(g, weights=res.modes == ONSITE, minlength=N_GROUPS)
+        remote = np.bincount(g, weights=res.modes == REMOTE, minlength=N_GROUPS)
+        share = metrics.voice_shares(res.voice, g, N_GROUPS)
+        eligible_share = eligible / max(eligible.sum(), 1)
+        ratio = metrics.representation_ratio(share, eligible_share)
+        total, between, within = metrics.theil_decomposition(res.voice[present], g[present], N_GROUPS)
+        n_adopted = int(res.adopted.sum())
+        dc.add_table_row("meetings", {
+            "forum": name, "step": step, "year": self.year, "month": self.month,
+            "host": REGIONS[res.host], "eligible": len(res.idx), "onsite": int(onsite.sum()),
+            "remote": int(remote.sum()), "funded": int(res.funded.sum()),
+            "voice_gini": metrics.gini(res.voice[present]), "voice_theil": total,
+            "theil_between": between, "theil_within": within, "agenda": len(res.agenda),
+            "adopted": n_adopted, "declined": int(res.declined.sum()),
+            "decisional": res.decisional, "deadlocked": res.decisional and n_adopted == 0,
+        })  # fmt: skip
+        for gi in np.flatnonzero(eligible):
+            dc.add_table_row("attendance", {
+                "forum": name, "step": step, "group": GROUPS[gi], "eligible": int(eligible[gi]),
+                "onsite": int(onsite[gi]), "remote": int(remote[gi]),
+                "voice_share": float(share[gi]), "eligible_share": float(eligible_share[gi]),
+                "representation_ratio": float(ratio[gi]),
+            })  # fmt: skip
+        for j, k in enumerate(res.agenda):
+            dc.add_table_row("outcomes", {
+                "forum": name, "step": step, "issue": self.issue_names[k],
+                "status_quo": float(policy_before[k]), "proposal": float(res.proposal[j]),
+                "outcome": float(res.outcome[j]), "adopted": bool(res.adopted[j]),
+                "objections": int(res.objections[j]), "declined": bool(res.declined[j]),
+                "policy_after": float(self.policy[k]),
+            })  # fmt: skip
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The run's tidy tables: ``steps``, ``meetings``, ``attendance``, ``outcomes``, ``groups``."""
+        dc = self.datacollector
+        steps = dc.get_model_vars_dataframe().rename_axis("step").reset_index()
+        out = {"steps": steps}
+        for name in ("meetings", "attendance", "outcomes", "groups"):
+            out[name] = dc.get_table_dataframe(name)
+        return out
+
+    def run(self) -> GovernanceModel:
+        """Run to the horizon and return self (``GovernanceModel(...).run().tables()``)."""
+        while self.running:
+            self.step()
+        return self

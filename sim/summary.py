@@ -1,0 +1,116 @@
+"""A run's summary: the headline measures, one tidy long table per run.
+
+Columns: ``metric``, ``forum`` ("all" when pooled over forums), ``group``
+("all" when not by group), ``value``. Each measure is computed from the run's
+tables with the definitions in :mod:`sim.metrics`; pooled rates are ratios of
+totals over meetings (attendances / eligible opportunities), not means of
+per-meeting rates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim import metrics
+from sim.config import GROUPS
+from sim.population import DEVELOPED, DEVELOPING
+
+HEADLINE = [
+    "participation_rate",
+    "voice_share",
+    "representation_ratio",
+    "attainment",
+]
+
+
+def _group_rows(att: pd.DataFrame, forum: str) -> list[dict]:
+    """Participation (by mode), voice share and representation ratio per group."""
+    rows = []
+    n_meetings = att.groupby(["forum", "step"]).ngroups
+    for group, d in att.groupby("group", sort=False):
+        eligible = d["eligible"].sum()
+        values = {
+            "participation_rate": metrics.participation_rate(
+                d["onsite"].sum() + d["remote"].sum(), eligible
+            ),
+            "participation_onsite": metrics.participation_rate(d["onsite"].sum(), eligible),
+            "participation_remote": metrics.participation_rate(d["remote"].sum(), eligible),
+            # mean over all meetings of the forum(s), a group absent from one counting 0
+            "voice_share": d["voice_share"].fillna(0).sum() / n_meetings,
+        }
+        eligible_share = d["eligible_share"].sum() / n_meetings
+        values["representation_ratio"] = float(
+            metrics.representation_ratio(values["voice_share"], eligible_share)
+        )
+        rows += [
+            {"metric": m, "forum": forum, "group": group, "value": float(v)}
+            for m, v in values.items()
+        ]
+    return rows
+
+
+def _forum_rows(meetings: pd.DataFrame, forum: str) -> list[dict]:
+    """Decision and deadlock rates, time to first agreement and voice inequality."""
+    m = meetings
+    values = {
+        "meetings": len(m),
+        "decision_rate": metrics.decision_rate(m["adopted"].to_numpy() > 0),
+        "deadlock_rate": metrics.deadlock_rate(
+            m["deadlocked"].to_numpy(bool), m["decisional"].to_numpy(bool)
+        ),
+        "time_to_first_agreement": metrics.time_to_first_agreement(
+            m["step"].to_numpy(), m["adopted"].to_numpy() > 0
+        ),
+        "voice_gini": m["voice_gini"].mean(),
+        "theil_between": m["theil_between"].mean(),
+        "theil_within": m["theil_within"].mean(),
+        "declined": m["declined"].sum(),
+    }
+    return [{"metric": k, "forum": forum, "group": "all", "value": float(v)} for k, v in values.items()]
+
+
+def run_summary(model) -> pd.DataFrame:
+    """The headline measures of a finished (or running) model, as a long table."""
+    tables = model.tables()
+    att, meetings = tables["attendance"], tables["meetings"]
+    rows: list[dict] = []
+    if len(meetings):
+        rows += _group_rows(att, "all")
+        rows += _forum_rows(meetings, "all")
+        for forum in model.forum_names:
+            a = att[att["forum"] == forum]
+            if len(a):
+                rows += _group_rows(a, forum)
+                rows += _forum_rows(meetings[meetings["forum"] == forum], forum)
+    attainment = model.attainment()
+    group = model.pop.group
+    for g, name in enumerate(GROUPS):
+        rows.append({"metric": "attainment", "forum": "all", "group": name,
+                     "value": float(np.nanmean(attainment[group == g]))})  # fmt: skip
+    is_gov = np.isin(group, (DEVELOPED, DEVELOPING))
+    rows += [
+        {"metric": "attainment_gap", "forum": "all", "group": "all",
+         "value": metrics.attainment_gap(attainment, group, DEVELOPED, DEVELOPING)},
+        {"metric": "resource_elasticity", "forum": "all", "group": "governments",
+         "value": metrics.resource_elasticity(attainment[is_gov], model.pop.resources[is_gov])},
+        {"metric": "policy_coverage", "forum": "all", "group": "all",
+         "value": model.policy_coverage()},
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["metric", "forum", "group", "value"])
+
+
+def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Groups × headline measures, pooled over forums (what ``govsim run`` prints)."""
+    s = summary[(summary["forum"] == "all") & summary["metric"].isin(HEADLINE)]
+    table = s.pivot_table(index="group", columns="metric", values="value", aggfunc="first")
+    order = [g for g in GROUPS if g in table.index]
+    return table.reindex(index=order, columns=[c for c in HEADLINE if c in table.columns])
+
+
+def scalar(summary: pd.DataFrame, metric: str, forum: str = "all", group: str = "all") -> float:
+    """One value out of a summary (nan when absent)."""
+    hit = summary[
+        (summary["metric"] == metric) & (summary["forum"] == forum) & (summary["group"] == group)
+    ]
+    return float(hit["value"].iloc[0]) if len(hit) else float("nan")

@@ -1,0 +1,170 @@
+"""Forum rules with known consequences: deliberation, voice, decisions, support, membership."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.config import ForumConfig
+from sim.forums import RULES, rule
+from sim.forums.decision import compromise_proposal
+from sim.forums.deliberation import hegselmann_krause, neighbour_means
+from sim.forums.membership import weighted_sample
+
+
+def test_registry_lists_valid_names_on_a_wrong_one():
+    with pytest.raises(KeyError, match="valid: .*consensus.*majority"):
+        rule("decision", "vote")
+    assert {"consensus", "majority", "rough_consensus", "none"} <= set(RULES["decision"])
+
+
+# ----- deliberation -----------------------------------------------------------------
+def test_neighbour_means_matches_brute_force():
+    rng = np.random.default_rng(0)
+    x, w = rng.random(300), rng.random(300) + 0.1
+    eps = 0.07
+    got = neighbour_means(x, x, w, eps)
+    near = np.abs(x[:, None] - x[None, :]) <= eps
+    want = (near * w * x).sum(1) / (near * w).sum(1)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_hk_wide_bound_reaches_consensus():
+    x = np.linspace(0, 1, 101)
+    out = hegselmann_krause(x, np.ones_like(x), np.zeros_like(x), confidence=0.6, rounds=30)
+    assert np.ptp(out) < 1e-9
+    assert out[0] == pytest.approx(0.5, abs=2e-3)  # window edges fall on grid points
+
+
+def test_hk_narrow_bound_splits_into_clusters():
+    x = np.linspace(0, 1, 101)
+    out = hegselmann_krause(x, np.ones_like(x), np.zeros_like(x), confidence=0.1, rounds=60)
+    clusters = np.unique(np.round(out, 6))
+    assert 2 <= len(clusters) <= 8  # ~1/(2ε) clusters (Hegselmann & Krause 2002)
+    assert np.ptp(out) > 0.5
+
+
+def test_hk_fully_stubborn_do_not_move_and_silent_do_not_pull():
+    x = np.array([0.1, 0.2, 0.9])
+    out = hegselmann_krause(x, np.array([1.0, 1.0, 0.0]), np.array([1.0, 0.0, 0.0]), 1.0, 1)
+    assert out[0] == 0.1  # stubbornness 1
+    assert out[1] == pytest.approx(0.15)  # mean of the two speakers
+    assert out[2] == pytest.approx(0.15)  # listens, has no voice
+
+
+# ----- voice ------------------------------------------------------------------------
+@given(st.lists(st.tuples(st.floats(0.5, 50), st.floats(0.05, 1), st.integers(0, 4),
+                          st.sampled_from([0.0, 0.3, 1.0])), min_size=1, max_size=60))
+@settings(max_examples=80, deadline=None)
+def test_voice_rules_give_shares_that_sum_to_one(rows):
+    cap, exp, stake, present = (np.array(c) for c in zip(*rows, strict=True))
+    for name in RULES["voice"]:
+        w = rule("voice", name)(cap, exp, present, stake)
+        assert (w >= 0).all()
+        if present.sum() > 0:
+            assert (w / w.sum()).sum() == pytest.approx(1.0)
+        assert (w[present == 0] == 0).all()
+
+
+def test_equal_per_group_gives_each_group_present_the_same_total():
+    stake = np.array([0, 0, 0, 0, 1, 2, 2, 3])
+    w = rule("voice", "equal_per_group")(np.ones(8), np.ones(8), np.ones(8), stake)
+    totals = np.bincount(stake, weights=w / w.sum())
+    np.testing.assert_allclose(totals, 0.25)
+
+
+# ----- decisions --------------------------------------------------------------------
+def test_compromise_model_known_example():
+    # two members: capability 3 and 1, salience 1 and 1 -> mean weighted 3:1
+    p = compromise_proposal(np.array([[0.0], [1.0]]), np.array([3.0, 1.0]), np.ones((2, 1)))
+    assert p[0] == pytest.approx(0.25)
+    # salience weights too: capability 1 and 1, salience 0.2 and 0.8
+    p = compromise_proposal(np.array([[0.0], [1.0]]), np.ones(2), np.array([[0.2], [0.8]]))
+    assert p[0] == pytest.approx(0.8)
+
+
+def _decide(name, positions, proposal, status_quo, **forum):
+    f = ForumConfig(decision=name, concession_rounds=0, **forum)
+    x = np.array(positions, float)[:, None]
+    return rule("decision", name)(x, np.ones(len(x)), np.ones_like(x), np.array([proposal]),
+                                  np.array([status_quo]), f, 0.0, 0.25)
+
+
+def test_single_objector_blocks_consensus():
+    assert _decide("consensus", [0.5, 0.55, 0.6], 0.55, 0.0).adopted[0]
+    out = _decide("consensus", [0.5, 0.55, 0.6, 0.0], 0.55, 0.0)
+    assert not out.adopted[0] and out.objections[0] == 1
+    # two objections needed to block: one objector no longer blocks
+    assert _decide("consensus", [0.5, 0.55, 0.6, 0.0], 0.55, 0.0, blocking_objections=2).adopted[0]
+
+
+def test_majority_thresholds():
+    # 3 of 5 prefer the proposal: passes a simple majority, fails 2/3
+    pos = [0.9, 0.8, 0.7, 0.1, 0.0]
+    assert _decide("majority", pos, 0.8, 0.1, threshold=0.5).adopted[0]
+    assert not _decide("majority", pos, 0.8, 0.1, threshold=2 / 3).adopted[0]
+    # a tie is not a majority
+    assert not _decide("majority", [0.9, 0.0], 0.8, 0.1, threshold=0.5).adopted[0]
+
+
+def test_rough_consensus_tolerates_a_small_minority():
+    pos = [0.6] * 19 + [0.0]
+    assert _decide("rough_consensus", pos, 0.6, 0.0, threshold=0.1).adopted[0]
+    assert not _decide("rough_consensus", pos[:10] + [0.0] * 3, 0.6, 0.0, threshold=0.1).adopted[0]
+
+
+def test_concessions_move_proposal_toward_objectors_until_accepted():
+    f = ForumConfig(decision="consensus", concession_rounds=10)
+    x = np.array([[0.9], [0.8], [0.3]])
+    d = rule("decision", "consensus")(x, np.ones(3), np.ones_like(x), np.array([0.8]),
+                                      np.array([0.2]), f, 0.0, 0.25)
+    assert d.adopted[0]
+    assert d.outcome[0] < 0.8  # it moved toward the objector at 0.3
+
+
+def test_board_declines_only_at_or_above_the_supermajority():
+    f = ForumConfig(supermajority=0.6, board_deference=0.0)
+    board_review = rule("ratification", "board")
+    # 10 directors; advice 0.8, status quo 0.2; directors at 0.1 prefer the status quo
+    for against, declined in [(5, False), (6, True), (7, True)]:
+        pos = np.array([0.1] * against + [0.9] * (10 - against))[:, None]
+        adopted, dec = board_review(np.array([True]), np.array([0.8]), np.array([0.2]), pos,
+                                    np.ones_like(pos), f)
+        assert dec[0] == declined and adopted[0] == (not declined)
+    f_old = ForumConfig(supermajority=0.5, board_deference=0.0)  # before 2016
+    pos = np.array([0.1] * 5 + [0.9] * 5)[:, None]
+    _, dec = board_review(np.array([True]), np.array([0.8]), np.array([0.2]), pos,
+                          np.ones_like(pos), f_old)
+    assert dec[0]
+
+
+# ----- support and sampling ---------------------------------------------------------
+def test_funded_slots_follow_gac_priority(status_quo):
+    from sim.config import GROUPS
+    from sim.forums.attendance import funded_slots
+    from sim.population import build_population
+
+    pop = build_population(status_quo, 3, np.random.default_rng(0))
+    idx = np.flatnonzero(pop.group <= 1)  # governments
+    roles = np.full(len(idx), 3, np.int8)
+    f = ForumConfig(funded_slots=35, support_groups=["developing_gov"])
+    funded = funded_slots(pop, idx, roles, f)
+    assert funded.sum() == 35
+    developing = pop.group[idx] == GROUPS.index("developing_gov")
+    sids, ldc = pop.sids[idx] & developing, pop.ldc[idx] & developing
+    # the developing SIDS come first (fewer than 35 of them), then LDCs fill the rest
+    assert 0 < sids.sum() < 35
+    assert funded[sids].all()
+    assert (sids | ldc)[funded].all()
+    assert not funded[~developing].any()
+
+
+def test_weighted_sample_without_replacement_prefers_heavy_items():
+    rng = np.random.default_rng(1)
+    w = np.array([1.0] * 10 + [100.0])
+    hits = sum(10 in weighted_sample(w, 1, rng) for _ in range(2000))
+    assert hits / 2000 == pytest.approx(100 / 110, abs=0.03)
+    picks = weighted_sample(np.ones(20), 20, rng)
+    assert sorted(picks) == list(range(20))
