@@ -126,15 +126,28 @@ def _run_task(cfg: DictConfig) -> None:
     """The Hydra task behind ``govsim run``."""
     from hydra.core.hydra_config import HydraConfig
 
+    from sim.sweep import in_multirun, record_multirun_job
+
     logging.getLogger("MESA").setLevel(logging.WARNING)
+    multirun = in_multirun()  # a multirun job also writes into RunStore(sweep dir)
     try:
         typed = validate(as_config(cfg))
     except ConfigError as e:
+        if multirun:
+            record_multirun_job(cfg, error=e)
+            raise
         print(f"govsim: error: {e}", file=sys.stderr)
         sys.exit(2)
     out = Path(typed.out_dir or HydraConfig.get().runtime.output_dir)
     t0 = time.perf_counter()
-    tables = run(typed, out)
+    try:
+        tables = run(typed, out)
+    except Exception as e:
+        if multirun:
+            record_multirun_job(typed, error=e)
+        raise
+    if multirun:
+        record_multirun_job(typed, tables["summary"])
     if not typed.quiet:
         print(f"scenario {typed.scenario}, seed {typed.seed}, {typed.years} years "
               f"({time.perf_counter() - t0:.2f} s)\n")  # fmt: skip

@@ -159,6 +159,8 @@ class BehaviourConfig:
     expertise_gain: float = 0.05
     expertise_decay: float = 0.05
     objection_tolerance: float = 0.05
+    reservation: float = 0.3
+    """Largest salience-weighted distance to a proposal a member accepts (else it objects)."""
     concession_step: float = 0.25
     soft_law_weight: float = 0.5
     role_influence: dict[str, float] = field(
@@ -177,6 +179,8 @@ class ForumConfig:
     start_year: int = 1
     end_year: int = 0
     """Last year the forum meets (0 = until the horizon)."""
+    max_meetings: int = 0
+    """Stop after this many meetings (0 = no limit): a working group's mandate."""
     # membership
     membership: str = "open"
     roles: dict[str, str] = field(default_factory=dict)
@@ -188,6 +192,8 @@ class ForumConfig:
     participant_voice: float = 0.5
     # scope and calendar
     scope: str = "all"
+    scope_issues: list[str] = field(default_factory=list)
+    """Issue names for the ``listed`` scope rule."""
     meeting_months: list[int] = field(default_factory=lambda: [5])
     venue: str = "rotate"
     host_regions: list[str] = field(default_factory=lambda: list(REGIONS))
@@ -345,6 +351,10 @@ def validate(cfg: GovsimConfig) -> GovsimConfig:
             _check_choice(f"{key}.group_seats key", g, GROUPS)
         for g in f.board_seats:
             _check_choice(f"{key}.board_seats key", g, GROUPS)
+        for issue in f.scope_issues:
+            _check_choice(f"{key}.scope_issues", issue, cfg.issues)
+        if f.scope == "listed" and not f.scope_issues:
+            raise ConfigError(f"{key}.scope=listed needs {key}.scope_issues (issue names)")
         for m in f.meeting_months:
             _check_range(f"{key}.meeting_months", m, 1, 12)
         if not f.meeting_months:

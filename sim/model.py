@@ -96,7 +96,7 @@ class GovernanceModel(mesa.Model):
         self.pop = build_population(cfg, len(self.forums), self.rng)
         self.links = resolve_links(cfg.forum, cfg.links)
         self.order = meeting_order(cfg.forum, cfg.links)
-        self.agendas = [agenda_of(f, self.issue_kinds) for f in self.forums]
+        self.agendas = [agenda_of(f, self.issue_kinds, self.issue_names) for f in self.forums]
         self.policy = np.array([i.status_quo for i in cfg.issues.values()], float)
         self.status_quo0 = self.policy.copy()
         k, n_forums = len(self.issue_names), len(self.forums)
@@ -148,7 +148,8 @@ class GovernanceModel(mesa.Model):
         for fi in self.order:
             f = self.forums[fi]
             last = f.end_year or self.years
-            if month in f.meeting_months and f.start_year <= year <= last:
+            quota_left = not f.max_meetings or self._meetings_held[fi] < f.max_meetings
+            if month in f.meeting_months and f.start_year <= year <= last and quota_left:
                 self._meeting(fi, year)
         self._collect()
         if self.steps >= 12 * self.years:
@@ -203,7 +204,8 @@ class GovernanceModel(mesa.Model):
             weight = link.authority * (1.0 if link.binding else self.config.behaviour.soft_law_weight)
             won = agenda[res.adopted]
             self.policy[won] += weight * (res.outcome[res.adopted] - self.policy[won])
-            self.adopted_ever[won] = True
+            if link.binding:  # decision power: binding outcomes count for policy coverage
+                self.adopted_ever[won] = True
             self.decisions += 1
         text = np.where(res.adopted | ~res.decisional, res.outcome, res.proposal)
         self.messages[fi, agenda] = np.where(np.isfinite(text), text, self.messages[fi, agenda])
@@ -221,7 +223,8 @@ class GovernanceModel(mesa.Model):
         return metrics.attainment_gap(self.attainment(), self.pop.group, DEVELOPED, DEVELOPING)
 
     def policy_coverage(self) -> float:
-        """Salience-weighted share of public-policy issues on which some forum adopted an outcome."""
+        """Salience-weighted share of public-policy issues on which a forum with decision power
+        (binding outcomes: by its nature or by a mandate) adopted an outcome."""
         return metrics.policy_coverage(
             self.adopted_ever, self.pop.salience.mean(axis=0), self.issue_kinds == "public_policy"
         )

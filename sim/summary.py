@@ -50,15 +50,19 @@ def _group_rows(att: pd.DataFrame, forum: str) -> list[dict]:
     return rows
 
 
-def _forum_rows(meetings: pd.DataFrame, forum: str) -> list[dict]:
-    """Decision and deadlock rates, time to first agreement and voice inequality."""
-    m = meetings
+def _forum_rows(meetings: pd.DataFrame, outcomes: pd.DataFrame, forum: str) -> list[dict]:
+    """Decision and deadlock rates per agenda item, time to first agreement, voice inequality.
+
+    An agenda item is one issue at one meeting. ``decision_rate`` is the share of
+    items adopted; ``deadlock_rate`` the share of items at decisional meetings
+    that ended without agreement (nan where no meeting could decide).
+    """
+    m, o = meetings, outcomes
+    decisional = o["forum"].map(m.groupby("forum")["decisional"].first()).to_numpy(bool)
     values = {
         "meetings": len(m),
-        "decision_rate": metrics.decision_rate(m["adopted"].to_numpy() > 0),
-        "deadlock_rate": metrics.deadlock_rate(
-            m["deadlocked"].to_numpy(bool), m["decisional"].to_numpy(bool)
-        ),
+        "decision_rate": metrics.decision_rate(o["adopted"].to_numpy(bool)),
+        "deadlock_rate": metrics.deadlock_rate(~o["adopted"].to_numpy(bool), decisional),
         "time_to_first_agreement": metrics.time_to_first_agreement(
             m["step"].to_numpy(), m["adopted"].to_numpy() > 0
         ),
@@ -73,16 +77,19 @@ def _forum_rows(meetings: pd.DataFrame, forum: str) -> list[dict]:
 def run_summary(model) -> pd.DataFrame:
     """The headline measures of a finished (or running) model, as a long table."""
     tables = model.tables()
-    att, meetings = tables["attendance"], tables["meetings"]
+    att, meetings, outcomes = tables["attendance"], tables["meetings"], tables["outcomes"]
     rows: list[dict] = []
     if len(meetings):
         rows += _group_rows(att, "all")
-        rows += _forum_rows(meetings, "all")
+        rows += _forum_rows(meetings, outcomes, "all")
         for forum in model.forum_names:
             a = att[att["forum"] == forum]
             if len(a):
                 rows += _group_rows(a, forum)
-                rows += _forum_rows(meetings[meetings["forum"] == forum], forum)
+                rows += _forum_rows(
+                    meetings[meetings["forum"] == forum], outcomes[outcomes["forum"] == forum],
+                    forum,
+                )
     attainment = model.attainment()
     group = model.pop.group
     for g, name in enumerate(GROUPS):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.config import ForumConfig
+from sim.config import BehaviourConfig, ForumConfig
 from sim.forums import RULES, rule
 from sim.forums.decision import compromise_proposal
 from sim.forums.deliberation import hegselmann_krause, neighbour_means
@@ -85,11 +85,14 @@ def test_compromise_model_known_example():
     assert p[0] == pytest.approx(0.8)
 
 
+NO_RESERVATION = BehaviourConfig(objection_tolerance=0.0, concession_step=0.25, reservation=9.0)
+
+
 def _decide(name, positions, proposal, status_quo, **forum):
     f = ForumConfig(decision=name, concession_rounds=0, **forum)
     x = np.array(positions, float)[:, None]
     return rule("decision", name)(x, np.ones(len(x)), np.ones_like(x), np.array([proposal]),
-                                  np.array([status_quo]), f, 0.0, 0.25)
+                                  np.array([status_quo]), f, NO_RESERVATION)
 
 
 def test_single_objector_blocks_consensus():
@@ -119,7 +122,7 @@ def test_concessions_move_proposal_toward_objectors_until_accepted():
     f = ForumConfig(decision="consensus", concession_rounds=10)
     x = np.array([[0.9], [0.8], [0.3]])
     d = rule("decision", "consensus")(x, np.ones(3), np.ones_like(x), np.array([0.8]),
-                                      np.array([0.2]), f, 0.0, 0.25)
+                                      np.array([0.2]), f, NO_RESERVATION)
     assert d.adopted[0]
     assert d.outcome[0] < 0.8  # it moved toward the objector at 0.3
 
@@ -168,3 +171,13 @@ def test_weighted_sample_without_replacement_prefers_heavy_items():
     assert hits / 2000 == pytest.approx(100 / 110, abs=0.03)
     picks = weighted_sample(np.ones(20), 20, rng)
     assert sorted(picks) == list(range(20))
+
+
+def test_a_proposal_beyond_a_members_reservation_is_objected_to():
+    b = BehaviourConfig(objection_tolerance=0.0, concession_step=0.25, reservation=0.3)
+    f = ForumConfig(decision="consensus", concession_rounds=0)
+    x = np.array([[0.9], [0.2]])
+    # proposal 0.3 improves on the status quo 0.1 for both, but is 0.6 from the member at 0.9
+    d = rule("decision", "consensus")(x, np.ones(2), np.ones_like(x), np.array([0.3]),
+                                      np.array([0.1]), f, b)
+    assert not d.adopted[0] and d.objections[0] == 1

@@ -6,11 +6,15 @@ positions weighted by capability × salience (Achen, in Thomson, Stokman, Achen
 outcome fed from another forum.
 
 Decision rules have the signature
-``rule(position, weight, salience, proposal, status_quo, forum, tolerance, step) -> Decision``
+``rule(position, weight, salience, proposal, status_quo, forum, behaviour) -> Decision``
 over the voting members present (``position``/``salience`` (m, k); ``weight``
 (m,); ``proposal``/``status_quo`` (k,)). A member *objects* to a proposal on
-issue k when it prefers the status quo by more than ``tolerance`` in
-salience-weighted distance:  ``s_ik (|x_ik - p_k| - |x_ik - q_k|) > tolerance``.
+issue k when it prefers the status quo by more than the tolerance τ, or when the
+proposal lies outside what it can accept at all (its reservation ρ), both in
+salience-weighted distance:
+``s_ik (|x_ik - p_k| - |x_ik - q_k|) > τ``  or  ``s_ik |x_ik - p_k| > ρ``.
+The second clause is what deadlocked the WGECs: a report without a new
+mechanism was unacceptable to its proponents even though it changed nothing.
 """
 
 from __future__ import annotations
@@ -40,10 +44,12 @@ def compromise_proposal(position: np.ndarray, weight: np.ndarray, salience: np.n
         return np.where(total > 0, (ws * position).sum(axis=0) / total, np.nan)
 
 
-def objecting(position, salience, proposal, status_quo, tolerance) -> np.ndarray:
-    """(m, k) mask of members who prefer the status quo to the proposal by > ``tolerance``."""
-    loss = salience * (np.abs(position - proposal) - np.abs(position - status_quo))
-    return loss > tolerance
+def objecting(position, salience, proposal, status_quo, tolerance, reservation=np.inf):
+    """(m, k) mask of members who object: status quo preferred by > ``tolerance``, or the
+    proposal beyond their ``reservation``."""
+    distance = salience * np.abs(position - proposal)
+    loss = distance - salience * np.abs(position - status_quo)
+    return (loss > tolerance) | (distance > reservation)
 
 
 def concede(proposal, position, weight, salience, objectors, step) -> np.ndarray:
@@ -55,29 +61,29 @@ def concede(proposal, position, weight, salience, objectors, step) -> np.ndarray
     return proposal + step * (target - proposal)
 
 
-def _bargain(position, weight, salience, proposal, status_quo, rounds, tolerance, step, blocked):
+def _bargain(position, weight, salience, proposal, status_quo, rounds, behaviour, blocked):
     """Concession rounds: while ``blocked(objectors)`` holds on an issue, concede on it."""
+    b = behaviour
     p = proposal.copy()
-    obj = objecting(position, salience, p, status_quo, tolerance)
+    obj = objecting(position, salience, p, status_quo, b.objection_tolerance, b.reservation)
     for _ in range(rounds):
         stuck = blocked(obj)
         if not stuck.any():
             break
-        p = np.where(stuck, concede(p, position, weight, salience, obj, step), p)
-        obj = objecting(position, salience, p, status_quo, tolerance)
+        p = np.where(stuck, concede(p, position, weight, salience, obj, b.concession_step), p)
+        obj = objecting(position, salience, p, status_quo, b.objection_tolerance, b.reservation)
     return p, obj
 
 
 @register("decision", "none")
-def chair_summary(position, weight, salience, proposal, status_quo, forum, tolerance, step):
+def chair_summary(position, weight, salience, proposal, status_quo, forum, behaviour):
     """No decision: the chair's summary records the proposal (IGF messages)."""
     k = len(proposal)
     return Decision(np.zeros(k, bool), proposal.copy(), np.zeros(k, int))
 
 
 @register("decision", "consensus")
-def consensus(position, weight, salience, proposal, status_quo, forum: ForumConfig, tolerance,
-              step):
+def consensus(position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour):
     """Consensus as the absence of formal objection, after concession rounds.
 
     GAC Operating Principle 47; CSTD and WGEC practice. Adopted when fewer than
@@ -86,7 +92,7 @@ def consensus(position, weight, salience, proposal, status_quo, forum: ForumConf
     """
     need = forum.blocking_objections
     p, obj = _bargain(position, weight, salience, proposal, status_quo, forum.concession_rounds,
-                      tolerance, step, lambda o: o.sum(axis=0) >= need)
+                      behaviour, lambda o: o.sum(axis=0) >= need)
     n_obj = obj.sum(axis=0)
     adopted = (n_obj < need) & (len(weight) > 0) & np.isfinite(p)
     return Decision(adopted, p, n_obj)
@@ -94,7 +100,7 @@ def consensus(position, weight, salience, proposal, status_quo, forum: ForumConf
 
 @register("decision", "rough_consensus")
 def rough_consensus(position, weight, salience, proposal, status_quo, forum: ForumConfig,
-                    tolerance, step):
+                    behaviour):
     """Rough consensus: adopted when the share of members objecting is at most ``forum.threshold``.
 
     As chaired at NetMundial 2014 and in IETF practice (RFC 7282); concession
@@ -103,14 +109,13 @@ def rough_consensus(position, weight, salience, proposal, status_quo, forum: For
     m = max(len(weight), 1)
     share = lambda o: o.sum(axis=0) / m  # noqa: E731
     p, obj = _bargain(position, weight, salience, proposal, status_quo, forum.concession_rounds,
-                      tolerance, step, lambda o: share(o) > forum.threshold)
+                      behaviour, lambda o: share(o) > forum.threshold)
     adopted = (share(obj) <= forum.threshold) & (len(weight) > 0) & np.isfinite(p)
     return Decision(adopted, p, obj.sum(axis=0))
 
 
 @register("decision", "majority")
-def majority(position, weight, salience, proposal, status_quo, forum: ForumConfig, tolerance,
-             step):
+def majority(position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour):
     """One member one vote against the status quo, no concessions.
 
     A member votes yes when it is strictly closer to the proposal than to the

@@ -85,9 +85,9 @@ class MeetingResult:
         return self.modes > 0
 
 
-def agenda_of(forum: ForumConfig, issue_kinds: np.ndarray) -> np.ndarray:
+def agenda_of(forum: ForumConfig, issue_kinds: np.ndarray, issue_names) -> np.ndarray:
     """Indices of the issues the forum's scope rule admits."""
-    return np.flatnonzero(rule("scope", forum.scope)(issue_kinds))
+    return np.flatnonzero(rule("scope", forum.scope)(issue_kinds, issue_names, forum))
 
 
 def hold_meeting(
@@ -189,8 +189,7 @@ def hold_meeting(
                             proposal)
     status_quo = policy[agenda]
     decision = rule("decision", forum.decision)(
-        pos, voice[decide], sal, proposal, status_quo, forum, b.objection_tolerance,
-        b.concession_step,
+        pos, voice[decide], sal, proposal, status_quo, forum, b
     )
     adopted, declined = rule("ratification", forum.ratification)(
         decision.adopted, decision.outcome, status_quo, board[0][:, agenda], board[1][:, agenda],
