@@ -225,7 +225,9 @@ def representation_ratio(voice_share: ArrayLike, population_share: ArrayLike) ->
     numpy.ndarray, shape (g,)
         The ratio; ``nan`` where the population share is 0.
     """
-    return _safe_divide(np.asarray(voice_share, dtype=float), np.asarray(population_share, dtype=float))
+    return _safe_divide(
+        np.asarray(voice_share, dtype=float), np.asarray(population_share, dtype=float)
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -307,7 +309,9 @@ def theil(x: ArrayLike) -> float:
     return max(float(t), 0.0)  # T >= 0; clip rounding noise (~1e-16) for near-equal values
 
 
-def theil_decomposition(x: ArrayLike, groups: ArrayLike, n_groups: int) -> tuple[float, float, float]:
+def theil_decomposition(
+    x: ArrayLike, groups: ArrayLike, n_groups: int
+) -> tuple[float, float, float]:
     """Split the Theil T index into between-group and within-group parts.
 
     With ``mu`` the overall mean, ``mu_g`` the mean of group ``g``,
@@ -409,22 +413,30 @@ def attainment(outcome: ArrayLike, initial_position: ArrayLike, salience: ArrayL
     ------
     ValueError
         On mismatched shapes, negative salience, or positions or outcomes
-        outside ``[0, 1]``.
+        outside ``[0, 1]`` by more than 1e-9 (smaller rounding drift is
+        accepted and the result clipped to ``[0, 1]``).
     """
     outcome_arr = np.asarray(outcome, dtype=float)
     position = np.asarray(initial_position, dtype=float)
     weight = np.asarray(salience, dtype=float)
     if outcome_arr.ndim != 1:
-        raise ValueError(f"outcome must be 1-D (one entry per issue), got shape {outcome_arr.shape}")
+        raise ValueError(
+            f"outcome must be 1-D (one entry per issue), got shape {outcome_arr.shape}"
+        )
     if position.ndim != 2 or position.shape[1] != outcome_arr.shape[0]:
         raise ValueError(
             f"initial_position must have shape (n, {outcome_arr.shape[0]}), got {position.shape}"
         )
     if weight.shape != position.shape:
-        raise ValueError(f"salience shape {weight.shape} differs from initial_position shape {position.shape}")
+        raise ValueError(
+            f"salience shape {weight.shape} differs from initial_position shape {position.shape}"
+        )
     if np.any(weight < 0):
         raise ValueError("salience must be non-negative")
-    if np.any((position < 0) | (position > 1)) or np.any((outcome_arr < 0) | (outcome_arr > 1)):
+    slack = 1e-9  # tolerate rounding drift of positions updated in floating point
+    if np.any((position < -slack) | (position > 1 + slack)) or np.any(
+        (outcome_arr < -slack) | (outcome_arr > 1 + slack)
+    ):
         raise ValueError("positions and outcomes must lie in [0, 1]")
 
     decided = np.isfinite(outcome_arr)
@@ -432,7 +444,7 @@ def attainment(outcome: ArrayLike, initial_position: ArrayLike, salience: ArrayL
     distance = np.where(decided, np.abs(np.where(decided, outcome_arr, 0.0) - position), 0.0)
     weighted_distance = (included_weight * distance).sum(axis=1)
     weight_total = included_weight.sum(axis=1)
-    return 1.0 - _safe_divide(weighted_distance, weight_total)
+    return np.clip(1.0 - _safe_divide(weighted_distance, weight_total), 0.0, 1.0)
 
 
 def attainment_gap(attainment: ArrayLike, groups: ArrayLike, a: int, b: int) -> float:
@@ -460,7 +472,9 @@ def attainment_gap(attainment: ArrayLike, groups: ArrayLike, a: int, b: int) -> 
     values = np.asarray(attainment, dtype=float)
     codes = np.asarray(groups)
     if values.shape != codes.shape or values.ndim != 1:
-        raise ValueError(f"attainment {values.shape} and groups {codes.shape} must be 1-D and aligned")
+        raise ValueError(
+            f"attainment {values.shape} and groups {codes.shape} must be 1-D and aligned"
+        )
     return _quiet_nanmean(values[codes == a]) - _quiet_nanmean(values[codes == b])
 
 
@@ -549,7 +563,9 @@ def deadlock_rate(deadlocked: ArrayLike, decisional: ArrayLike) -> float:
     stuck = np.asarray(deadlocked, dtype=bool)
     deciding = np.asarray(decisional, dtype=bool)
     if stuck.shape != deciding.shape:
-        raise ValueError(f"deadlocked {stuck.shape} and decisional {deciding.shape} must be aligned")
+        raise ValueError(
+            f"deadlocked {stuck.shape} and decisional {deciding.shape} must be aligned"
+        )
     n_decisional = np.count_nonzero(deciding)
     if n_decisional == 0:
         return float("nan")

@@ -111,7 +111,9 @@ def _is_integral(w: np.ndarray) -> bool:
     return bool(np.allclose(w, np.round(w), rtol=0.0, atol=1e-9))
 
 
-def _integer_plan(w: np.ndarray, q: float, exact_limit: int, by_size: bool) -> tuple[np.ndarray, int] | None:
+def _integer_plan(
+    w: np.ndarray, q: float, exact_limit: int, by_size: bool
+) -> tuple[np.ndarray, int] | None:
     """Integer weights and quota for the exact method, or None if it should not be used."""
     n = w.size
     rounded = np.round(w)
@@ -311,7 +313,9 @@ def _sample_banzhaf(w: np.ndarray, q: float, samples: int, rng: np.random.Genera
     return PowerIndex(beta, np.sqrt(variance), exact=False, method="monte-carlo-coalitions")
 
 
-def _sample_shapley_shubik(w: np.ndarray, q: float, samples: int, rng: np.random.Generator) -> PowerIndex:
+def _sample_shapley_shubik(
+    w: np.ndarray, q: float, samples: int, rng: np.random.Generator
+) -> PowerIndex:
     """Shapley-Shubik index from random voting orders, with binomial standard errors.
 
     Each sample is a uniform random order of the players; the pivot is the

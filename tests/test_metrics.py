@@ -79,12 +79,14 @@ def test_group_totals_rejects_codes_out_of_range():
 
 
 def test_voice_shares_example_and_zero_voice():
-    np.testing.assert_allclose(voice_shares([3, 1, 0, 4], [0, 1, 1, 2], 4), [3 / 8, 1 / 8, 4 / 8, 0])
+    np.testing.assert_allclose(
+        voice_shares([3, 1, 0, 4], [0, 1, 1, 2], 4), [3 / 8, 1 / 8, 4 / 8, 0]
+    )
     assert np.all(np.isnan(voice_shares([0, 0], [0, 1], 3)))
     assert voice_shares([0, 0], [0, 1], 3).shape == (3,)
 
 
-@settings(max_examples=100)
+@settings(max_examples=50, deadline=None)
 @given(grouped_amounts())
 def test_voice_shares_sum_to_one(data):
     voice, groups, n_groups = data
@@ -130,7 +132,7 @@ def test_gini_rejects_negative_values():
         gini([1.0, -0.5, 2.0])
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(hnp.arrays(float, st.integers(0, 40), elements=amounts))
 def test_gini_bounds_and_pairwise_formula(x):
     g = gini(x)
@@ -186,7 +188,7 @@ def test_theil_decomposition_degenerate_cases():
     assert between == pytest.approx(total, abs=1e-15)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(grouped_amounts())
 def test_theil_nonnegative_and_decomposes(data):
     x, groups, n_groups = data
@@ -234,6 +236,13 @@ def test_attainment_validates_inputs():
         attainment([0.5, 0.5], [[0.5]], [[1.0]])
 
 
+def test_attainment_tolerates_rounding_drift():
+    drifted = 1.0 + 2e-16
+    result = attainment([0.0], [[drifted]], [[1.0]])
+    assert result[0] == 0.0
+    assert attainment([drifted], [[1.0]], [[1.0]])[0] == pytest.approx(1.0)
+
+
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 
@@ -247,13 +256,13 @@ def attainment_inputs(draw):
     return outcome, position, salience
 
 
-@settings(max_examples=100)
+@settings(max_examples=50, deadline=None)
 @given(attainment_inputs())
 def test_attainment_in_unit_interval(data):
     outcome, position, salience = data
     result = attainment(outcome, position, salience)
     finite = np.isfinite(result)
-    assert np.all((result[finite] >= -1e-12) & (result[finite] <= 1 + 1e-12))
+    assert np.all((result[finite] >= 0.0) & (result[finite] <= 1.0))
     weight_on_decided = np.where(np.isfinite(outcome), salience, 0.0).sum(axis=1)
     np.testing.assert_array_equal(~finite, weight_on_decided == 0)
 
