@@ -210,6 +210,8 @@ def hydra_run(argv: Sequence[str]) -> None:
 
 
 COMMANDS = {"run": "run one scenario (Hydra overrides: key=value ...)"}
+COMMANDS["aggregate"] = "one table from a study or `run -m` sweep folder: govsim aggregate DIR"
+COMMANDS["status"] = "done/failed/missing runs per study: govsim status RESULTS_DIR"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -224,6 +226,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         if command == "run":
             hydra_run(rest)
+        elif command in ("aggregate", "status"):
+            from sim.sweep import aggregate_command, status_command
+
+            (aggregate_command if command == "aggregate" else status_command)(rest)
         else:
             raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
     except UsageError as e:
