@@ -49,6 +49,14 @@ OUTCOME_COLUMNS = [
 GROUP_COLUMNS = ["step", "group", "attainment", "engagement", "expertise"]
 
 
+def _append_rows(table: dict[str, list], columns: dict[str, list]) -> None:
+    """Append rows, given column by column, to a DataCollector table (all columns required)."""
+    if table.keys() != columns.keys():
+        raise KeyError(f"columns {sorted(columns)} do not match the table's {sorted(table)}")
+    for column, values in columns.items():
+        table[column].extend(values)
+
+
 class GovernanceModel(mesa.Model):
     """Participation, voice and outcomes in a set of linked governance forums.
 
@@ -142,6 +150,7 @@ class GovernanceModel(mesa.Model):
         """One month: new-year bookkeeping, this month's meetings, data collection."""
         year, month = self.year, self.month
         if month == 1:
+            self._state_changed = True  # expertise decays: group means change
             self.pop.budget[:] = self.pop.resources
             d = self.config.behaviour.expertise_decay
             self.pop.expertise += d * (self.pop.expertise0 - self.pop.expertise)
@@ -207,7 +216,7 @@ class GovernanceModel(mesa.Model):
             if link.binding:  # decision power: binding outcomes count for policy coverage
                 self.adopted_ever[won] = True
             self.decisions += 1
-        text = np.where(res.adopted | ~res.decisional, res.outcome, res.proposal)
+        text = np.where(res.adopted | (not res.decisional), res.outcome, res.proposal)
         self.messages[fi, agenda] = np.where(np.isfinite(text), text, self.messages[fi, agenda])
         adapt(self.pop, fi, res, before, self.links[fi], self.config.behaviour)
         self._record(fi, res, before)
@@ -215,40 +224,66 @@ class GovernanceModel(mesa.Model):
 
     # ----- measures ---------------------------------------------------------------
     def attainment(self) -> np.ndarray:
-        """Per actor: 1 − salience-weighted distance of current policy from initial position."""
-        return metrics.attainment(self.policy, self.pop.position0, self.pop.salience)
+        """Per actor: 1 − salience-weighted distance of current policy from initial position.
+
+        Initial positions and saliences never change during a run, so the result
+        is cached until ``policy`` changes (most months no forum adopts anything).
+        The returned array is read-only.
+        """
+        key = self.policy.tobytes()
+        cache = self.__dict__.get("_attainment_cache")
+        if cache is None or cache[0] != key:
+            att = metrics.attainment(self.policy, self.pop.position0, self.pop.salience)
+            att.flags.writeable = False
+            gap = metrics.attainment_gap(att, self.pop.group, DEVELOPED, DEVELOPING)
+            cache = self._attainment_cache = (key, att, gap)
+        return cache[1]
 
     def attainment_gap(self) -> float:
         """Developed minus developing governments' mean attainment (the headline asymmetry)."""
-        return metrics.attainment_gap(self.attainment(), self.pop.group, DEVELOPED, DEVELOPING)
+        self.attainment()
+        return self._attainment_cache[2]
 
     def policy_coverage(self) -> float:
         """Salience-weighted share of public-policy issues on which a forum with decision power
         (binding outcomes: by its nature or by a mandate) adopted an outcome."""
+        mean_salience = self.__dict__.get("_mean_salience")
+        if mean_salience is None:  # saliences are fixed for the run
+            mean_salience = self._mean_salience = self.pop.salience.mean(axis=0)
         return metrics.policy_coverage(
-            self.adopted_ever, self.pop.salience.mean(axis=0), self.issue_kinds == "public_policy"
+            self.adopted_ever, mean_salience, self.issue_kinds == "public_policy"
         )
 
     # ----- data -------------------------------------------------------------------
+    # Rows go straight into the DataCollector's column lists (``datacollector.tables``),
+    # a whole meeting or step at a time: the same tables ``add_table_row`` would fill,
+    # without its per-row, per-column Python loop (docs/performance.md).
     def _collect(self) -> None:
         self.datacollector.collect(self)
-        att = self.attainment()
-        groups = self.pop.group
-        count = np.maximum(np.bincount(groups, minlength=N_GROUPS), 1)
-        means = {
-            "attainment": metrics.group_totals(np.nan_to_num(att), groups, N_GROUPS) / count,
-            "engagement": metrics.group_totals(self.pop.engagement.mean(axis=1), groups, N_GROUPS)
-            / count,
-            "expertise": metrics.group_totals(self.pop.expertise, groups, N_GROUPS) / count,
-        }
-        for g in range(N_GROUPS):
-            self.datacollector.add_table_row(
-                "groups",
-                {"step": self.steps, "group": GROUPS[g], **{k: v[g] for k, v in means.items()}},
-            )
+        means = self.__dict__.get("_group_means")
+        if means is None or self.__dict__.get("_state_changed", True):
+            # group means move only at meetings and at the new year; reuse them otherwise
+            att = self.attainment()
+            groups = self.pop.group
+            count = np.maximum(np.bincount(groups, minlength=N_GROUPS), 1)
+            engagement = self.pop.engagement.mean(axis=1)
+            att_total = metrics.group_totals(np.nan_to_num(att), groups, N_GROUPS)
+            eng_total = metrics.group_totals(engagement, groups, N_GROUPS)
+            exp_total = metrics.group_totals(self.pop.expertise, groups, N_GROUPS)
+            means = self._group_means = {
+                "attainment": (att_total / count).tolist(),
+                "engagement": (eng_total / count).tolist(),
+                "expertise": (exp_total / count).tolist(),
+            }
+            self._state_changed = False
+        _append_rows(
+            self.datacollector.tables["groups"],
+            {"step": [self.steps] * N_GROUPS, "group": list(GROUPS), **means},
+        )
 
     def _record(self, fi: int, res: MeetingResult, policy_before: np.ndarray) -> None:
-        dc, name, step = self.datacollector, self.forum_names[fi], self.steps
+        self._state_changed = True  # the meeting moved engagement and expertise
+        tables, name, step = self.datacollector.tables, self.forum_names[fi], self.steps
         g = self.pop.group[res.idx]
         present = res.present
         eligible = np.bincount(g, minlength=N_GROUPS)
@@ -257,32 +292,39 @@ class GovernanceModel(mesa.Model):
         share = metrics.voice_shares(res.voice, g, N_GROUPS)
         eligible_share = eligible / max(eligible.sum(), 1)
         ratio = metrics.representation_ratio(share, eligible_share)
-        total, between, within = metrics.theil_decomposition(res.voice[present], g[present], N_GROUPS)
+        voice_present, g_present = res.voice[present], g[present]
+        total, between, within = metrics.theil_decomposition(voice_present, g_present, N_GROUPS)
         n_adopted = int(res.adopted.sum())
-        dc.add_table_row("meetings", {
-            "forum": name, "step": step, "year": self.year, "month": self.month,
-            "host": REGIONS[res.host], "eligible": len(res.idx), "onsite": int(onsite.sum()),
-            "remote": int(remote.sum()), "funded": int(res.funded.sum()),
-            "voice_gini": metrics.gini(res.voice[present]), "voice_theil": total,
-            "theil_between": between, "theil_within": within, "agenda": len(res.agenda),
-            "adopted": n_adopted, "declined": int(res.declined.sum()),
-            "decisional": res.decisional, "deadlocked": res.decisional and n_adopted == 0,
+        _append_rows(tables["meetings"], {
+            "forum": [name], "step": [step], "year": [self.year], "month": [self.month],
+            "host": [REGIONS[res.host]], "eligible": [len(res.idx)], "onsite": [int(onsite.sum())],
+            "remote": [int(remote.sum())], "funded": [int(res.funded.sum())],
+            "voice_gini": [metrics.gini(voice_present)], "voice_theil": [total],
+            "theil_between": [between], "theil_within": [within], "agenda": [len(res.agenda)],
+            "adopted": [n_adopted], "declined": [int(res.declined.sum())],
+            "decisional": [res.decisional], "deadlocked": [res.decisional and n_adopted == 0],
         })  # fmt: skip
-        for gi in np.flatnonzero(eligible):
-            dc.add_table_row("attendance", {
-                "forum": name, "step": step, "group": GROUPS[gi], "eligible": int(eligible[gi]),
-                "onsite": int(onsite[gi]), "remote": int(remote[gi]),
-                "voice_share": float(share[gi]), "eligible_share": float(eligible_share[gi]),
-                "representation_ratio": float(ratio[gi]),
-            })  # fmt: skip
-        for j, k in enumerate(res.agenda):
-            dc.add_table_row("outcomes", {
-                "forum": name, "step": step, "issue": self.issue_names[k],
-                "status_quo": float(policy_before[k]), "proposal": float(res.proposal[j]),
-                "outcome": float(res.outcome[j]), "adopted": bool(res.adopted[j]),
-                "objections": int(res.objections[j]), "declined": bool(res.declined[j]),
-                "policy_after": float(self.policy[k]),
-            })  # fmt: skip
+        seen = np.flatnonzero(eligible)
+        n_seen, n_agenda, agenda = len(seen), len(res.agenda), res.agenda
+        _append_rows(tables["attendance"], {
+            "forum": [name] * n_seen, "step": [step] * n_seen,
+            "group": [GROUPS[gi] for gi in seen], "eligible": eligible[seen].tolist(),
+            "onsite": onsite[seen].astype(int).tolist(), "remote": remote[seen].astype(int).tolist(),
+            "voice_share": share[seen].astype(float).tolist(),
+            "eligible_share": eligible_share[seen].astype(float).tolist(),
+            "representation_ratio": ratio[seen].astype(float).tolist(),
+        })  # fmt: skip
+        _append_rows(tables["outcomes"], {
+            "forum": [name] * n_agenda, "step": [step] * n_agenda,
+            "issue": [self.issue_names[k] for k in agenda],
+            "status_quo": policy_before[agenda].astype(float).tolist(),
+            "proposal": np.asarray(res.proposal, float).tolist(),
+            "outcome": np.asarray(res.outcome, float).tolist(),
+            "adopted": np.asarray(res.adopted, bool).tolist(),
+            "objections": np.asarray(res.objections).astype(int).tolist(),
+            "declined": np.asarray(res.declined, bool).tolist(),
+            "policy_after": self.policy[agenda].astype(float).tolist(),
+        })  # fmt: skip
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The run's tidy tables: ``steps``, ``meetings``, ``attendance``, ``outcomes``, ``groups``."""

@@ -31,6 +31,45 @@ def neighbour_means(x: np.ndarray, xs: np.ndarray, ws: np.ndarray, eps: float) -
         return np.where(w > 1e-300, (cwx[hi] - cwx[lo]) / w, np.nan)
 
 
+def _hk_sorted(x, weight, stubbornness, confidence, rounds):
+    """Hegselmann–Krause rounds kept in position order (for many speakers).
+
+    Every attendee is kept sorted by position, with non-speakers at weight 0, so
+    each round is prefix sums plus binary searches of sorted queries, and the
+    re-sort after a round is a timsort of nearly sorted data (often skipped).
+    Ties stay in index order and zero weights add exact zeros, so the window
+    sums — hence the positions — are bit-identical to :func:`neighbour_means`
+    over the speakers alone.
+    """
+    order = np.argsort(x, kind="stable")
+    xo = x[order]
+    wo = weight[order]
+    so = stubbornness[order]
+    for _ in range(rounds):
+        cw = np.concatenate(([0.0], np.cumsum(wo)))
+        cwx = np.concatenate(([0.0], np.cumsum(wo * xo)))
+        lo = np.searchsorted(xo, xo - confidence, side="left")  # sorted queries: cache-friendly
+        hi = np.searchsorted(xo, xo + confidence, side="right")
+        w = cw[hi] - cw[lo]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = np.where(w > 1e-300, (cwx[hi] - cwx[lo]) / w, np.nan)
+        m = np.where(np.isnan(m), xo, m)
+        xo = so * xo + (1.0 - so) * m
+        step = np.diff(xo)
+        perm = np.argsort(xo, kind="stable") if (step < 0).any() else None
+        new_order = order if perm is None else order[perm]
+        xs = xo if perm is None else xo[perm]
+        tie = np.flatnonzero(np.diff(xs) == 0)
+        if len(tie) and (new_order[tie] > new_order[tie + 1]).any():
+            perm = np.lexsort((order, xo))  # ties back into index order
+            new_order = order[perm]
+        if perm is not None:
+            xo, wo, so, order = xo[perm], wo[perm], so[perm], new_order
+    out = np.empty_like(x)
+    out[order] = xo
+    return out
+
+
 @register("deliberation", "none")
 def no_deliberation(position, weight, stubbornness, confidence, rounds):
     """Positions do not move."""
@@ -50,6 +89,9 @@ def hegselmann_krause(position, weight, stubbornness, confidence, rounds):
     speak = weight > 0
     if not speak.any():
         return x
+    if len(x) >= 2048 and 4 * np.count_nonzero(speak) >= len(x):  # many speakers: keep sorted
+        s = np.broadcast_to(np.asarray(stubbornness, float), x.shape)
+        return _hk_sorted(x, np.where(speak, weight, 0.0), s, confidence, rounds)
     ws = weight[speak]
     for _ in range(rounds):
         m = neighbour_means(x, x[speak], ws, confidence)
