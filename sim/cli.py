@@ -159,7 +159,7 @@ def _friendly(exc: BaseException) -> str:
     """One readable line from a Hydra/OmegaConf composition error, with the valid keys."""
     from dataclasses import fields
 
-    from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
     chain, e = [], exc
     while e is not None:
@@ -169,7 +169,8 @@ def _friendly(exc: BaseException) -> str:
         if isinstance(e, OmegaConfBaseException) and getattr(e, "full_key", None):
             kind = getattr(e, "object_type", None)
             msg = str(e).splitlines()[0]
-            if isinstance(e, ConfigKeyError) and hasattr(kind, "__dataclass_fields__"):
+            missing_key = isinstance(e, ConfigKeyError | ConfigAttributeError)
+            if missing_key and hasattr(kind, "__dataclass_fields__"):
                 valid = ", ".join(f.name for f in fields(kind))
                 return f"{e.full_key}: {msg}. Valid keys of {kind.__name__}: {valid}"
             return f"{e.full_key}: {msg}"
@@ -212,6 +213,30 @@ def hydra_run(argv: Sequence[str]) -> None:
 COMMANDS = {"run": "run one scenario (Hydra overrides: key=value ...)"}
 COMMANDS["aggregate"] = "one table from a study or `run -m` sweep folder: govsim aggregate DIR"
 COMMANDS["status"] = "done/failed/missing runs per study: govsim status RESULTS_DIR"
+COMMANDS["experiment"] = "run a study: govsim experiment NAME [-j N] [--replicates R] [--years Y]"
+COMMANDS["report"] = "rebuild a study's figures and briefing: govsim report RESULTS_DIR"
+COMMANDS["sensitivity"] = "global sensitivity analysis (SALib): govsim sensitivity NAME [--jobs N]"
+COMMANDS["calibrate"] = "fit behaviour to observed IGF attendance: govsim calibrate NAME [--jobs N]"
+COMMANDS["dashboard"] = "explore a scenario in the browser: govsim dashboard [--port N]"
+
+
+def dashboard(argv: Sequence[str]) -> None:
+    """``govsim dashboard [--port N]``: serve the SolaraViz app (sim.app) on 127.0.0.1."""
+    import argparse
+    import subprocess
+
+    parser = argparse.ArgumentParser(prog="govsim dashboard")
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port={args.port} must be between 1 and 65535")
+    print(f"govsim dashboard: http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
+    cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", "127.0.0.1",
+           "--port", str(args.port), "--production", "--no-open"]  # fmt: skip
+    try:
+        sys.exit(subprocess.run(cmd, check=False).returncode)
+    except KeyboardInterrupt:
+        sys.exit(0)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -230,6 +255,24 @@ def main(argv: Sequence[str] | None = None) -> None:
             from sim.sweep import aggregate_command, status_command
 
             (aggregate_command if command == "aggregate" else status_command)(rest)
+        elif command == "experiment":
+            from sim.experiment import experiment_command
+
+            experiment_command(rest)
+        elif command == "report":
+            from sim.experiment import report_command
+
+            report_command(rest)
+        elif command == "sensitivity":
+            from sim.sensitivity import main as sensitivity_main
+
+            sensitivity_main(rest)
+        elif command == "calibrate":
+            from sim.calibration import main as calibrate_main
+
+            calibrate_main(rest)
+        elif command == "dashboard":
+            dashboard(rest)
         else:
             raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
     except UsageError as e:

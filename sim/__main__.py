@@ -1,0 +1,6 @@
+"""``python -m sim`` is the ``govsim`` command."""
+
+from sim.cli import main
+
+if __name__ == "__main__":
+    main()
