@@ -46,14 +46,23 @@ def provenance(cfg: GovsimConfig | None = None) -> dict:
         except PackageNotFoundError:
             versions[pkg] = None
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
-            timeout=5,
-        ).stdout.strip() or None
-        dirty = bool(subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5,
-        ).stdout.strip())
+        commit = (
+            subprocess.run(
+                ["git", "-C", str(ROOT), "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+            ).stdout.strip()
+            or None
+        )
+        dirty = bool(
+            subprocess.run(
+                ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+            ).stdout.strip()
+        )
     except (OSError, subprocess.SubprocessError):
         commit, dirty = None, None
     out = {
@@ -76,7 +85,9 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     tmp.replace(path)
 
 
-def run(cfg: GovsimConfig | DictConfig, out_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+def run(
+    cfg: GovsimConfig | DictConfig, out_dir: str | Path | None = None
+) -> dict[str, pd.DataFrame]:
     """Run one scenario and write its run folder; returns the tables and the summary.
 
     Writes ``meetings``, ``attendance``, ``outcomes``, ``groups``, ``steps`` and

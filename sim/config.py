@@ -226,7 +226,7 @@ class ForumConfig:
 
 @dataclass
 class LinkConfig:
-    """A link between forums: ``feeds``, ``reports_to`` or ``mandate`` (see ``sim.forums.links``)."""
+    """A link between forums: ``feeds``, ``reports_to`` or ``mandate`` (``sim.forums.links``)."""
 
     kind: str = "feeds"
     source: str = ""

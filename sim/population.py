@@ -148,9 +148,7 @@ def build_population(cfg: GovsimConfig, n_forums: int, rng: np.random.Generator)
     resources = np.concatenate([gov_res, *ns_res])
     n = len(group)
     n_ns = n - n_gov
-    capacity = np.clip(
-        pc.capacity_scale * resources**pc.capacity_exponent, 1.0, pc.max_delegation
-    )
+    capacity = np.clip(pc.capacity_scale * resources**pc.capacity_exponent, 1.0, pc.max_delegation)
     by_group = lambda table: np.array([table[g] for g in GROUPS])[group]  # noqa: E731
     expertise = _beta(rng, by_group(pc.expertise))
     ms_pref = _beta(rng, by_group(pc.multistakeholder_preference))

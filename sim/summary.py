@@ -71,7 +71,9 @@ def _forum_rows(meetings: pd.DataFrame, outcomes: pd.DataFrame, forum: str) -> l
         "theil_within": m["theil_within"].mean(),
         "declined": m["declined"].sum(),
     }
-    return [{"metric": k, "forum": forum, "group": "all", "value": float(v)} for k, v in values.items()]
+    return [
+        {"metric": k, "forum": forum, "group": "all", "value": float(v)} for k, v in values.items()
+    ]
 
 
 def run_summary(model) -> pd.DataFrame:
@@ -87,7 +89,8 @@ def run_summary(model) -> pd.DataFrame:
             if len(a):
                 rows += _group_rows(a, forum)
                 rows += _forum_rows(
-                    meetings[meetings["forum"] == forum], outcomes[outcomes["forum"] == forum],
+                    meetings[meetings["forum"] == forum],
+                    outcomes[outcomes["forum"] == forum],
                     forum,
                 )
     attainment = model.attainment()

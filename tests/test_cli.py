@@ -17,14 +17,16 @@ SMALL = ["years=1", "population.counts.business=20", "population.counts.civil_so
 
 def _govsim(*args, tmp_path):
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run([*GOVSIM, *args], capture_output=True, text=True, cwd=tmp_path,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [*GOVSIM, *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
 
 
 def test_run_writes_a_run_folder_and_prints_the_headline(tmp_path):
     out = tmp_path / "run"
-    p = _govsim("run", *SMALL, "seed=3", "forum.igf.remote=false", f"hydra.run.dir={out}",
-                tmp_path=tmp_path)
+    p = _govsim(
+        "run", *SMALL, "seed=3", "forum.igf.remote=false", f"hydra.run.dir={out}", tmp_path=tmp_path
+    )
     assert p.returncode == 0, p.stderr
     assert "developing_gov" in p.stdout and "attainment gap" in p.stdout
     for name in ("meetings", "attendance", "outcomes", "groups", "steps", "summary"):

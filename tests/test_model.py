@@ -59,7 +59,9 @@ def test_mesa_conventions_and_batch_run():
 
 
 @given(seed=st.integers(0, 2**32 - 1))
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_cstd_quotas_hold_every_year(seed, status_quo):
     model = GovernanceModel(config=small(years=9), rng=seed)
     cstd = model.forum_names.index("cstd")
@@ -77,7 +79,9 @@ def test_cstd_quotas_hold_every_year(seed, status_quo):
         previous = members
 
 
-@given(seed=st.integers(0, 2**32 - 1), scenario=st.sampled_from(["status_quo", "netmundial_emerging"]))
+@given(
+    seed=st.integers(0, 2**32 - 1), scenario=st.sampled_from(["status_quo", "netmundial_emerging"])
+)
 @settings(max_examples=6, deadline=None)
 def test_invariants_of_a_run(seed, scenario):
     model = GovernanceModel(config=small(scenario, years=2), rng=seed).run()
@@ -88,7 +92,9 @@ def test_invariants_of_a_run(seed, scenario):
     np.testing.assert_allclose(by_meeting["eligible_share"].sum(), 1.0, atol=1e-9)
     assert ((att["onsite"] + att["remote"]) <= att["eligible"]).all()
     assert meetings["voice_gini"].between(0, 1).all()
-    assert (meetings["theil_between"] >= -1e-12).all() and (meetings["theil_within"] >= -1e-12).all()
+    assert (meetings["theil_between"] >= -1e-12).all() and (
+        meetings["theil_within"] >= -1e-12
+    ).all()
     np.testing.assert_allclose(
         meetings["voice_theil"], meetings["theil_between"] + meetings["theil_within"], atol=1e-9
     )
@@ -106,17 +112,18 @@ def test_invariants_of_a_run(seed, scenario):
 
 def _mean_metric(scenario, overrides, metric, forum, group, replicates=6, years=3, cfg=None):
     cfg = cfg or small(scenario, years=years, overrides=overrides)
-    values = [
-        scalar(run_summary(GovernanceModel(config=cfg, rng=np.random.SeedSequence(7, spawn_key=(r,))).run()),
-               metric, forum, group)
-        for r in range(replicates)
-    ]  # fmt: skip
+    seeds = [np.random.SeedSequence(7, spawn_key=(r,)) for r in range(replicates)]
+    runs = [GovernanceModel(config=cfg, rng=seed).run() for seed in seeds]
+    values = [scalar(run_summary(m), metric, forum, group) for m in runs]
     return float(np.mean(values))
 
 
 def test_more_funded_slots_raise_developing_representation_at_the_igf():
     rr = lambda slots: _mean_metric(  # noqa: E731
-        "status_quo", [f"forum.igf.funded_slots={slots}"], "representation_ratio", "igf",
+        "status_quo",
+        [f"forum.igf.funded_slots={slots}"],
+        "representation_ratio",
+        "igf",
         "developing_gov",
     )
     assert rr(80) > rr(0)
@@ -124,7 +131,10 @@ def test_more_funded_slots_raise_developing_representation_at_the_igf():
 
 def test_remote_participation_raises_developing_representation_at_the_igf():
     rr = lambda remote: _mean_metric(  # noqa: E731
-        "status_quo", [f"forum.igf.remote={remote}"], "participation_rate", "igf",
+        "status_quo",
+        [f"forum.igf.remote={remote}"],
+        "participation_rate",
+        "igf",
         "developing_gov",
     )
     assert rr("true") > rr("false")
@@ -135,16 +145,28 @@ def test_fewer_seats_change_who_attends_the_cstd():
     full = GovernanceModel(config=cfg, rng=5)
     cstd = full.forum_names.index("cstd")
     few = GovernanceModel(
-        config=small(years=1, overrides=["forum.cstd.seats={African: 2, Asia-Pacific: 2, "
-                                         "GRULAC: 2, Eastern European: 2, WEOG: 2}"]), rng=5)
+        config=small(
+            years=1,
+            overrides=[
+                "forum.cstd.seats={African: 2, Asia-Pacific: 2, "
+                "GRULAC: 2, Eastern European: 2, WEOG: 2}"
+            ],
+        ),
+        rng=5,
+    )
     assert (full.roles(cstd, 1) == 3).sum() == 43
     assert (few.roles(cstd, 1) == 3).sum() == 10
 
 
 def test_a_narrower_scope_changes_who_attends():
     part = lambda scope: _mean_metric(  # noqa: E731
-        "status_quo", [f"forum.igf.scope={scope}"], "participation_rate", "igf", "technical",
-        replicates=4, years=2,
+        "status_quo",
+        [f"forum.igf.scope={scope}"],
+        "participation_rate",
+        "igf",
+        "technical",
+        replicates=4,
+        years=2,
     )
     # the technical community cares most about DNS: an IGF without it draws fewer of them
     assert part("technical") > part("public_policy")

@@ -55,8 +55,18 @@ def test_hk_fully_stubborn_do_not_move_and_silent_do_not_pull():
 
 
 # ----- voice ------------------------------------------------------------------------
-@given(st.lists(st.tuples(st.floats(0.5, 50), st.floats(0.05, 1), st.integers(0, 4),
-                          st.sampled_from([0.0, 0.3, 1.0])), min_size=1, max_size=60))
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0.5, 50),
+            st.floats(0.05, 1),
+            st.integers(0, 4),
+            st.sampled_from([0.0, 0.3, 1.0]),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
 @settings(max_examples=80, deadline=None)
 def test_voice_rules_give_shares_that_sum_to_one(rows):
     cap, exp, stake, present = (np.array(c) for c in zip(*rows, strict=True))
@@ -91,8 +101,15 @@ NO_RESERVATION = BehaviourConfig(objection_tolerance=0.0, concession_step=0.25, 
 def _decide(name, positions, proposal, status_quo, **forum):
     f = ForumConfig(decision=name, concession_rounds=0, **forum)
     x = np.array(positions, float)[:, None]
-    return rule("decision", name)(x, np.ones(len(x)), np.ones_like(x), np.array([proposal]),
-                                  np.array([status_quo]), f, NO_RESERVATION)
+    return rule("decision", name)(
+        x,
+        np.ones(len(x)),
+        np.ones_like(x),
+        np.array([proposal]),
+        np.array([status_quo]),
+        f,
+        NO_RESERVATION,
+    )
 
 
 def test_single_objector_blocks_consensus():
@@ -121,8 +138,9 @@ def test_rough_consensus_tolerates_a_small_minority():
 def test_concessions_move_proposal_toward_objectors_until_accepted():
     f = ForumConfig(decision="consensus", concession_rounds=10)
     x = np.array([[0.9], [0.8], [0.3]])
-    d = rule("decision", "consensus")(x, np.ones(3), np.ones_like(x), np.array([0.8]),
-                                      np.array([0.2]), f, NO_RESERVATION)
+    d = rule("decision", "consensus")(
+        x, np.ones(3), np.ones_like(x), np.array([0.8]), np.array([0.2]), f, NO_RESERVATION
+    )
     assert d.adopted[0]
     assert d.outcome[0] < 0.8  # it moved toward the objector at 0.3
 
@@ -133,13 +151,15 @@ def test_board_declines_only_at_or_above_the_supermajority():
     # 10 directors; advice 0.8, status quo 0.2; directors at 0.1 prefer the status quo
     for against, declined in [(5, False), (6, True), (7, True)]:
         pos = np.array([0.1] * against + [0.9] * (10 - against))[:, None]
-        adopted, dec = board_review(np.array([True]), np.array([0.8]), np.array([0.2]), pos,
-                                    np.ones_like(pos), f)
+        adopted, dec = board_review(
+            np.array([True]), np.array([0.8]), np.array([0.2]), pos, np.ones_like(pos), f
+        )
         assert dec[0] == declined and adopted[0] == (not declined)
     f_old = ForumConfig(supermajority=0.5, board_deference=0.0)  # before 2016
     pos = np.array([0.1] * 5 + [0.9] * 5)[:, None]
-    _, dec = board_review(np.array([True]), np.array([0.8]), np.array([0.2]), pos,
-                          np.ones_like(pos), f_old)
+    _, dec = board_review(
+        np.array([True]), np.array([0.8]), np.array([0.2]), pos, np.ones_like(pos), f_old
+    )
     assert dec[0]
 
 
@@ -178,6 +198,7 @@ def test_a_proposal_beyond_a_members_reservation_is_objected_to():
     f = ForumConfig(decision="consensus", concession_rounds=0)
     x = np.array([[0.9], [0.2]])
     # proposal 0.3 improves on the status quo 0.1 for both, but is 0.6 from the member at 0.9
-    d = rule("decision", "consensus")(x, np.ones(2), np.ones_like(x), np.array([0.3]),
-                                      np.array([0.1]), f, b)
+    d = rule("decision", "consensus")(
+        x, np.ones(2), np.ones_like(x), np.array([0.3]), np.array([0.1]), f, b
+    )
     assert not d.adopted[0] and d.objections[0] == 1

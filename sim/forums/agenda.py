@@ -1,7 +1,8 @@
 """Scope rules: which issues a forum may take up.
 
 ``rule(kinds, names, forum) -> mask`` where ``kinds`` is an array of issue kinds
-("public_policy" or "technical") and ``names`` the issue names. The Tunis Agenda (¶35, ¶69) separates
+("public_policy" or "technical") and ``names`` the issue names. The Tunis
+Agenda (¶35, ¶69) separates
 international public-policy issues from the day-to-day technical and
 operational matters of the Internet; enhanced cooperation is about the former.
 """

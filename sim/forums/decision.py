@@ -91,16 +91,25 @@ def consensus(position, weight, salience, proposal, status_quo, forum: ForumConf
     ``forum.concession_rounds`` rounds (1: a single objection blocks).
     """
     need = forum.blocking_objections
-    p, obj = _bargain(position, weight, salience, proposal, status_quo, forum.concession_rounds,
-                      behaviour, lambda o: o.sum(axis=0) >= need)
+    p, obj = _bargain(
+        position,
+        weight,
+        salience,
+        proposal,
+        status_quo,
+        forum.concession_rounds,
+        behaviour,
+        lambda o: o.sum(axis=0) >= need,
+    )
     n_obj = obj.sum(axis=0)
     adopted = (n_obj < need) & (len(weight) > 0) & np.isfinite(p)
     return Decision(adopted, p, n_obj)
 
 
 @register("decision", "rough_consensus")
-def rough_consensus(position, weight, salience, proposal, status_quo, forum: ForumConfig,
-                    behaviour):
+def rough_consensus(
+    position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour
+):
     """Rough consensus: adopted when the share of members objecting is at most ``forum.threshold``.
 
     As chaired at NetMundial 2014 and in IETF practice (RFC 7282); concession
@@ -108,8 +117,16 @@ def rough_consensus(position, weight, salience, proposal, status_quo, forum: For
     """
     m = max(len(weight), 1)
     share = lambda o: o.sum(axis=0) / m  # noqa: E731
-    p, obj = _bargain(position, weight, salience, proposal, status_quo, forum.concession_rounds,
-                      behaviour, lambda o: share(o) > forum.threshold)
+    p, obj = _bargain(
+        position,
+        weight,
+        salience,
+        proposal,
+        status_quo,
+        forum.concession_rounds,
+        behaviour,
+        lambda o: share(o) > forum.threshold,
+    )
     adopted = (share(obj) <= forum.threshold) & (len(weight) > 0) & np.isfinite(p)
     return Decision(adopted, p, obj.sum(axis=0))
 
@@ -136,8 +153,7 @@ def no_ratification(adopted, outcome, status_quo, board_position, board_salience
 
 
 @register("ratification", "board")
-def board_review(adopted, outcome, status_quo, board_position, board_salience,
-                 forum: ForumConfig):
+def board_review(adopted, outcome, status_quo, board_position, board_salience, forum: ForumConfig):
     """Advice goes to a board that may decline it only with a supermajority.
 
     ICANN Bylaws after the 2016 IANA transition: the Board may decline GAC
@@ -147,8 +163,7 @@ def board_review(adopted, outcome, status_quo, board_position, board_salience,
     salience-weighted distance (the objection test with the board's own
     tolerance). Returns (adopted, declined).
     """
-    against = objecting(board_position, board_salience, outcome, status_quo,
-                        forum.board_deference)
+    against = objecting(board_position, board_salience, outcome, status_quo, forum.board_deference)
     share = against.mean(axis=0) if len(board_position) else np.zeros(len(adopted))
     declined = adopted & (share >= forum.supermajority - 1e-9)
     return adopted & ~declined, declined
