@@ -522,14 +522,15 @@ def resource_elasticity(attainment: ArrayLike, resources: ArrayLike) -> float:
 
 
 def decision_rate(decided: ArrayLike) -> float:
-    """Share of meetings that adopted an outcome.
+    """Share of decision items (agenda items, or whole meetings) that adopted an outcome.
 
-    ``rate = #{meetings with decided} / #{meetings}``.
+    ``rate = #{items decided} / #{items}``. The run summary passes one entry per
+    agenda item (an issue at a meeting).
 
     Parameters
     ----------
     decided : array_like of bool, shape (m,)
-        One entry per meeting.
+        One entry per item.
 
     Returns
     -------
@@ -543,9 +544,10 @@ def decision_rate(decided: ArrayLike) -> float:
 
 
 def deadlock_rate(deadlocked: ArrayLike, decisional: ArrayLike) -> float:
-    """Share of decisional meetings that ended without agreement.
+    """Share of decisional items (agenda items, or whole meetings) that ended without agreement.
 
-    ``rate = #{deadlocked and decisional} / #{decisional}``.
+    ``rate = #{deadlocked and decisional} / #{decisional}``. The run summary passes
+    one entry per agenda item.
 
     Parameters
     ----------

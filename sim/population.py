@@ -23,12 +23,15 @@ from sim.config import GROUPS, INCOMES, REGIONS, GovsimConfig
 
 DEVELOPED, DEVELOPING, BUSINESS, CIVIL, TECHNICAL, IGO = range(len(GROUPS))
 
+_UNCLASSIFIED = INCOMES.index("unclassified")
 DEVELOPING_RULES = {
     "not_high_income": lambda income: income != INCOMES.index("high"),
-    "low_or_lower_middle": lambda income: income <= INCOMES.index("lower-middle"),
-    "low_income_only": lambda income: income == INCOMES.index("low"),
+    "low_or_lower_middle": lambda income: (income <= INCOMES.index("lower-middle"))
+    | (income == _UNCLASSIFIED),
+    "low_income_only": lambda income: (income == INCOMES.index("low")) | (income == _UNCLASSIFIED),
 }
-"""How "developing" is read off the income group (default: not high income)."""
+"""How "developing" is read off the income group (default: not high income). A state the
+World Bank leaves unclassified (Venezuela since 2021) counts as developing under every rule."""
 
 DEFAULT_REGION_MIX = {
     # Home regions of non-state actors. Assumption, shaped on IGF attendance by
