@@ -1,0 +1,820 @@
+"""Studies: a question as a file, expanded into runs, run in parallel, resumable.
+
+A study file (``experiments/NAME.yaml``) names the scenarios compared, a grid
+of Hydra overrides to sweep, the replicates, the metrics and the figures::
+
+    name: cstd_anchor
+    question: Does anchoring enhanced cooperation in the CSTD narrow the power gap?
+    scenarios: [status_quo, cstd_anchor, dual_track]
+    baseline: status_quo            # or {scenario: wgec, forum.wgec.decision: consensus}
+    grid: {}                        # override key -> list of values
+    overrides: []                   # applied to every run (optional)
+    replicates: 20
+    root_seed: 20250611
+    years: 10                       # optional; the config's horizon otherwise
+    metrics: [attainment_gap, representation_ratio@developing_gov, deadlock_rate@cstd]
+    figures: [scenario_comparison, participation_over_time, representation_by_group]
+
+:func:`load_study` validates all of it (every scenario × grid point is composed
+and validated) before anything runs; :func:`expand` gives one :class:`RunSpec`
+per scenario × grid point × replicate. Replicate ``r`` is seeded with
+``SeedSequence(root_seed, spawn_key=(r,))`` whatever the scenario, so scenarios
+are compared under common random numbers and adding a scenario shifts no seed.
+:func:`execute` runs what the :class:`~sim.store.RunStore` does not hold yet.
+
+Metric selectors
+----------------
+``name`` or ``name@a/b``, where ``name`` is a measure of
+:func:`sim.summary.run_summary` (or ``issue_coverage``) and each qualifier is a
+stakeholder group (``developing_gov``), a forum (``cstd``) or an issue
+(``ai_governance``): ``representation_ratio@developing_gov`` (pooled over
+forums), ``representation_ratio@igf/developing_gov``, ``deadlock_rate@cstd``,
+``issue_coverage@ai_governance``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.config import GROUPS
+from sim.store import RunStore, run_key
+
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
+
+GROUP_METRICS = {
+    "participation_rate": "Participation rate",
+    "participation_onsite": "Onsite participation rate",
+    "participation_remote": "Remote participation rate",
+    "voice_share": "Voice share",
+    "representation_ratio": "Representation ratio",
+    "attainment": "Attainment",
+}
+"""Measures reported per stakeholder group (a selector must name the group)."""
+
+FORUM_METRICS = {
+    "meetings": "Meetings held",
+    "decision_rate": "Decision rate",
+    "deadlock_rate": "Deadlock rate",
+    "time_to_first_agreement": "Time to first agreement",
+    "voice_gini": "Voice Gini",
+    "theil_between": "Voice Theil index, between groups",
+    "theil_within": "Voice Theil index, within groups",
+    "declined": "Outcomes declined by a board",
+}
+"""Measures per forum (``forum = all`` pools every forum of the scenario)."""
+
+RUN_METRICS = {
+    "attainment_gap": "Attainment gap (developed − developing governments)",
+    "resource_elasticity": "Resource elasticity of attainment (governments)",
+    "policy_coverage": "Policy coverage",
+}
+"""Whole-run measures."""
+
+ISSUE_METRICS = {"issue_coverage": "Share of runs with a decision on"}
+"""Per issue: 1 when some forum with decision power adopted an outcome on it, else 0."""
+
+METRICS = {**GROUP_METRICS, **FORUM_METRICS, **RUN_METRICS, **ISSUE_METRICS}
+
+UNITS = {
+    "participation_rate": "share of eligible seats taken",
+    "participation_onsite": "share of eligible seats taken",
+    "participation_remote": "share of eligible seats taken",
+    "voice_share": "share of speaking weight",
+    "representation_ratio": "voice share ÷ eligible share (1 = parity)",
+    "attainment": "index 0–1 (1 = own position)",
+    "meetings": "meetings",
+    "decision_rate": "share of meetings adopting an outcome",
+    "deadlock_rate": "share of decisional meetings",
+    "time_to_first_agreement": "months",
+    "voice_gini": "Gini 0–1",
+    "theil_between": "Theil index",
+    "theil_within": "Theil index",
+    "declined": "outcomes",
+    "attainment_gap": "attainment points (0–1 scale)",
+    "resource_elasticity": "attainment per log resource",
+    "policy_coverage": "salience-weighted share of issues",
+    "issue_coverage": "share of runs",
+}
+
+GROUP_LABELS = {
+    "developed_gov": "developed governments",
+    "developing_gov": "developing governments",
+    "business": "business",
+    "civil_society": "civil society",
+    "technical": "technical community",
+    "igo": "intergovernmental organisations",
+    "governments": "governments",
+}
+
+FIGURE_KINDS = (
+    "scenario_comparison",
+    "metric_vs_parameter",
+    "heatmap",
+    "participation_over_time",
+    "representation_by_group",
+    "forum_comparison",
+)
+
+log = logging.getLogger("govsim.experiment")
+
+
+def _usage(msg: str):
+    from sim.cli import UsageError
+
+    return UsageError(msg)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric selector: a measure, and optionally the forum, group and issue it is for."""
+
+    text: str
+    name: str
+    forum: str = "all"
+    group: str = "all"
+    issue: str = "all"
+
+    @property
+    def label(self) -> str:
+        """Readable name, e.g. 'Representation ratio, developing governments (IGF)'."""
+        base = METRICS[self.name]
+        if self.issue != "all":
+            return f"{base} {self.issue.replace('_', ' ')}"
+        if self.group != "all":
+            base = f"{base}, {GROUP_LABELS.get(self.group, self.group)}"
+        if self.forum != "all":
+            base = f"{base} ({self.forum.upper()})"
+        return base
+
+    @property
+    def unit(self) -> str:
+        return UNITS.get(self.name, "")
+
+
+def parse_metric(text: str, forums: set[str], issues: set[str]) -> Metric:
+    """Parse ``name[@qualifier[/qualifier]]``; raise UsageError naming what is wrong."""
+    name, _, rest = str(text).partition("@")
+    if name not in METRICS:
+        raise _usage(f"unknown metric {name!r} in {text!r}; metrics: {', '.join(METRICS)}")
+    parts: dict[str, str] = {}
+    for tok in filter(None, rest.split("/")):
+        kind = (
+            "group"
+            if tok in GROUPS or tok == "governments"
+            else "issue"
+            if tok in issues
+            else "forum"
+            if tok in forums
+            else None
+        )
+        if kind is None:
+            raise _usage(
+                f"metric {text!r}: {tok!r} is not a group, forum or issue of this study; "
+                f"groups: {', '.join(GROUPS)}; forums: {', '.join(sorted(forums))}; "
+                f"issues: {', '.join(sorted(issues))}"
+            )
+        if kind in parts:
+            raise _usage(f"metric {text!r} names two {kind}s")
+        parts[kind] = tok
+    if name in GROUP_METRICS and "group" not in parts:
+        raise _usage(f"metric {text!r} is per group: name one, e.g. {name}@developing_gov")
+    if name in ISSUE_METRICS and "issue" not in parts:
+        raise _usage(f"metric {text!r} is per issue: name one, e.g. {name}@ai_governance")
+    if name not in GROUP_METRICS and "group" in parts and name != "resource_elasticity":
+        raise _usage(f"metric {text!r}: {name} is not reported per group")
+    if name in RUN_METRICS and "forum" in parts:
+        raise _usage(f"metric {text!r}: {name} is a whole-run measure, not per forum")
+    if name == "resource_elasticity":
+        parts["group"] = "governments"
+    return Metric(text=str(text), name=name, **parts)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a study: what it is (scenario, grid point, replicate) and its config."""
+
+    key: str
+    scenario: str
+    overrides: tuple[str, ...]
+    grid: dict[str, Any]
+    replicate: int
+    root_seed: int
+    config: dict[str, Any] = field(repr=False, compare=False, hash=False)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study file."""
+
+    name: str
+    question: str
+    scenarios: tuple[str, ...]
+    baseline: dict[str, Any]
+    grid: dict[str, tuple[Any, ...]]
+    replicates: int
+    root_seed: int
+    years: int | None
+    overrides: tuple[str, ...]
+    metrics: tuple[Metric, ...]
+    figures: tuple[dict[str, Any], ...]
+    labels: dict[str, str]
+    title: str = ""
+    text: str = ""
+    path: str = ""
+    configs: dict[tuple[str, int], dict[str, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    @property
+    def points(self) -> list[dict[str, Any]]:
+        """Grid points in order (one empty point when nothing is swept)."""
+        keys = list(self.grid)
+        return [
+            dict(zip(keys, vals, strict=True)) for vals in itertools.product(*self.grid.values())
+        ]
+
+    def label(self, scenario: str) -> str:
+        """Display name of a scenario."""
+        return self.labels.get(scenario, scenario.replace("_", " ").capitalize())
+
+
+def hydra_value(value: Any) -> str:
+    """A Python value in Hydra override syntax (``true``, ``0.5``, ``[a,b]``, ``null``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(hydra_value(v) for v in value) + "]"
+    return str(value)
+
+
+def point_overrides(point: Mapping[str, Any]) -> list[str]:
+    """Hydra overrides for one grid point."""
+    return [f"{k}={hydra_value(v)}" for k, v in point.items()]
+
+
+def study_names() -> list[str]:
+    """Studies shipped in ``experiments/`` (files with ``scenarios``; other files there
+    belong to other commands, e.g. sensitivity or calibration)."""
+    names = []
+    for p in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
+        try:
+            doc = yaml.safe_load(p.read_text())
+        except yaml.YAMLError:
+            continue
+        if isinstance(doc, dict) and "scenarios" in doc:
+            names.append(p.stem)
+    return names
+
+
+def resolve_path(name_or_path: str | Path) -> Path:
+    """A study name (``cstd_anchor``) or a path to a study file."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.exists():
+            raise _usage(f"study file {p} not found")
+        return p.resolve()
+    cand = EXPERIMENTS_DIR / f"{name_or_path}.yaml"
+    if not cand.exists():
+        names = ", ".join(study_names())
+        raise _usage(f"unknown study {str(name_or_path)!r}; studies: {names}")
+    return cand
+
+
+def _compose(scenario: str, overrides: Sequence[str], study: str) -> dict[str, Any]:
+    """Compose and validate one run config; any problem becomes one UsageError line."""
+    from sim.cli import _friendly
+    from sim.compose import load_config
+    from sim.config import ConfigError, to_container
+
+    where = f"study {study}: scenario {scenario}" + (
+        f" with {' '.join(overrides)}" if overrides else ""
+    )
+    try:
+        return to_container(load_config(scenario, list(overrides)))
+    except ConfigError as e:
+        raise _usage(f"{where}: {e}") from None
+    except Exception as e:  # Hydra / OmegaConf composition errors
+        msg = str(e)
+        if "Could not" in msg or "Available options" in msg:
+            msg = " ".join(msg.split(" Config search path")[0].split())
+        else:
+            msg = _friendly(e)
+        raise _usage(f"{where}: {msg}") from None
+
+
+def _positive_int(doc: Mapping, key: str, name: str, default: Any = None) -> int | None:
+    v = doc.get(key, default)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise _usage(f"study {name}: {key}={v!r} must be a positive whole number")
+    return v
+
+
+def parse_study(
+    text: str,
+    *,
+    path: str = "",
+    replicates: int | None = None,
+    years: int | None = None,
+    overrides: Sequence[str] = (),
+    compose: bool = True,
+    known_configs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Study:
+    """Parse and validate a study's YAML text (see :func:`load_study`).
+
+    With ``compose=False`` the configs are not composed (used when rebuilding a
+    report from stored runs); ``known_configs`` then supplies the forums and
+    issues that metric selectors may name.
+    """
+    from sim.compose import scenarios as known_scenarios
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise _usage(f"study file {path or '<text>'} is not valid YAML: {e}") from None
+    if not isinstance(doc, dict):
+        raise _usage(f"study file {path or '<text>'} must be a mapping of keys")
+    allowed = {
+        "name", "question", "scenarios", "baseline", "grid", "overrides", "replicates",
+        "root_seed", "years", "metrics", "figures", "labels", "title",
+    }  # fmt: skip
+    name = str(doc.get("name") or Path(path).stem or "study")
+    unknown = sorted(set(doc) - allowed)
+    if unknown:
+        raise _usage(f"study {name}: unknown keys {unknown}; allowed: {', '.join(sorted(allowed))}")
+    scen = doc.get("scenarios")
+    if isinstance(scen, str):
+        scen = [scen]
+    if not scen:
+        raise _usage(f"study {name}: 'scenarios' must list at least one scenario")
+    valid = known_scenarios()
+    for s in scen:
+        if s not in valid:
+            raise _usage(f"study {name}: unknown scenario {s!r}; scenarios: {', '.join(valid)}")
+    grid_doc = doc.get("grid") or {}
+    if not isinstance(grid_doc, dict):
+        raise _usage(f"study {name}: 'grid' must map override keys to lists of values")
+    grid: dict[str, tuple[Any, ...]] = {}
+    for k, vals in grid_doc.items():
+        if not isinstance(vals, list) or not vals:
+            raise _usage(f"study {name}: grid {k} must be a non-empty list of values")
+        grid[str(k)] = tuple(vals)
+    base = doc.get("baseline", scen[0])
+    base = {"scenario": base} if isinstance(base, str) else dict(base or {})
+    if base.get("scenario", scen[0]) not in scen:
+        raise _usage(
+            f"study {name}: baseline scenario {base.get('scenario')!r} is not one of the "
+            f"study's scenarios: {', '.join(scen)}"
+        )
+    for k, v in base.items():
+        if k != "scenario" and (k not in grid or v not in grid[k]):
+            raise _usage(f"study {name}: baseline {k}={v!r} is not a point of the grid")
+    reps = replicates if replicates is not None else doc.get("replicates", 10)
+    reps = _positive_int({"replicates": reps}, "replicates", name)
+    root_seed = doc.get("root_seed", 0)
+    if isinstance(root_seed, bool) or not isinstance(root_seed, int) or root_seed < 0:
+        raise _usage(f"study {name}: root_seed={root_seed!r} must be a non-negative integer")
+    yrs = _positive_int({"years": years if years is not None else doc.get("years")}, "years", name)
+    common = [str(o) for o in doc.get("overrides") or []]
+    for o in common:
+        if "=" not in o:
+            raise _usage(f"study {name}: override {o!r} is not key=value")
+    common += [str(o) for o in overrides]
+    if yrs is not None:
+        common.append(f"years={yrs}")
+    study = Study(
+        name=name,
+        question=str(doc.get("question", "")).strip(),
+        scenarios=tuple(scen),
+        baseline=base,
+        grid=grid,
+        replicates=reps,  # type: ignore[arg-type]
+        root_seed=root_seed,
+        years=yrs,
+        overrides=tuple(common),
+        metrics=(),
+        figures=(),
+        labels={str(k): str(v) for k, v in (doc.get("labels") or {}).items()},
+        title=str(doc.get("title") or name.replace("_", " ").capitalize()),
+        text=text,
+        path=str(path),
+    )
+    configs: dict[tuple[str, int], dict[str, Any]] = {}
+    points = study.points
+    if compose:  # first grid point of each scenario: enough to check metrics and figures
+        for s in study.scenarios:
+            configs[(s, 0)] = _compose(s, [*common, *point_overrides(points[0])], name)
+    seen = [*configs.values(), *(c for c in (known_configs or {}).values() if c)]
+    forums = {f for c in seen for f in c["forum"]}
+    issues = {i for c in seen for i in c["issues"]}
+    metric_texts = doc.get("metrics") or ["attainment_gap", "policy_coverage"]
+    metrics = tuple(parse_metric(m, forums, issues) for m in metric_texts)
+    figures = tuple(_check_figure(f, study, metrics) for f in doc.get("figures") or [])
+    object.__setattr__(study, "metrics", metrics)
+    object.__setattr__(study, "figures", figures)
+    if compose:
+        for s in study.scenarios:
+            for i, point in enumerate(points[1:], start=1):
+                configs[(s, i)] = _compose(s, [*common, *point_overrides(point)], name)
+    study.configs.update(configs)
+    return study
+
+
+def _check_figure(fig: Any, study: Study, metrics: tuple[Metric, ...]) -> dict[str, Any]:
+    spec = {"kind": fig} if isinstance(fig, str) else dict(fig or {})
+    kind = spec.get("kind")
+    if kind not in FIGURE_KINDS:
+        raise _usage(
+            f"study {study.name}: unknown figure {kind!r}; figures: {', '.join(FIGURE_KINDS)}"
+        )
+    keys = list(study.grid)
+    if kind == "metric_vs_parameter":
+        spec.setdefault("x", keys[0] if keys else None)
+        if spec["x"] not in keys:
+            raise _usage(
+                f"study {study.name}: figure {kind} needs x to be a swept grid key; "
+                f"grid keys: {', '.join(keys) or '(none)'}"
+            )
+    if kind == "heatmap":
+        spec.setdefault("x", keys[0] if len(keys) > 0 else None)
+        spec.setdefault("y", keys[1] if len(keys) > 1 else None)
+        if spec["x"] not in keys or spec["y"] not in keys or spec["x"] == spec["y"]:
+            raise _usage(
+                f"study {study.name}: figure heatmap needs two different swept grid keys x and y; "
+                f"grid keys: {', '.join(keys) or '(none)'}"
+            )
+    texts = [m.text for m in metrics]
+    for m in spec.get("metrics", []) + ([spec["metric"]] if "metric" in spec else []):
+        if m not in texts:
+            raise _usage(
+                f"study {study.name}: figure {kind} uses metric {m!r}, not in the study's "
+                f"metrics: {', '.join(texts)}"
+            )
+    return spec
+
+
+def load_study(
+    name_or_path: str | Path,
+    *,
+    replicates: int | None = None,
+    years: int | None = None,
+    overrides: Sequence[str] = (),
+) -> Study:
+    """Read and fully validate a study before any run.
+
+    Every scenario × grid point is composed and validated once (the configs are
+    kept on the study and shared by its replicates). Unknown scenarios, bad
+    override keys or values, non-positive replicates and unknown metrics or
+    figures raise :class:`sim.cli.UsageError` naming the problem.
+
+    Parameters
+    ----------
+    name_or_path
+        A study name in ``experiments/`` or a path to a study file.
+    replicates, years
+        Replace the file's values (e.g. a quick look with fewer replicates).
+    overrides
+        Extra Hydra overrides applied to every run (e.g. a smaller population).
+    """
+    path = resolve_path(name_or_path)
+    return parse_study(
+        path.read_text(), path=str(path), replicates=replicates, years=years, overrides=overrides
+    )
+
+
+def expand(study: Study) -> list[RunSpec]:
+    """One RunSpec per scenario × grid point × replicate, in that order."""
+    specs = []
+    for s in study.scenarios:
+        for i, point in enumerate(study.points):
+            cfg = study.configs.get((s, i))
+            if cfg is None:
+                cfg = _compose(s, [*study.overrides, *point_overrides(point)], study.name)
+                study.configs[(s, i)] = cfg
+            ovr = (*study.overrides, *point_overrides(point))
+            for r in range(study.replicates):
+                specs.append(
+                    RunSpec(
+                        key=run_key(cfg, study.root_seed, r),
+                        scenario=s,
+                        overrides=ovr,
+                        grid=dict(point),
+                        replicate=r,
+                        root_seed=study.root_seed,
+                        config=cfg,
+                    )
+                )
+    return specs
+
+
+# ----- one run -----------------------------------------------------------------------
+TABLE_COLUMNS = ["kind", "metric", "forum", "group", "issue", "year", "value"]
+"""Columns of a stored run: ``kind`` is ``summary`` (whole run, ``year`` 0) or ``yearly``."""
+
+
+def _issue_rows(model, tables: dict[str, pd.DataFrame]) -> list[dict]:
+    out, mt = tables["outcomes"], tables["meetings"]
+    decided: set[str] = set()
+    if len(out) and len(mt):
+        m = out.merge(mt[["forum", "step", "decisional"]], on=["forum", "step"], how="left")
+        decided = set(m.loc[m["adopted"].astype(bool) & m["decisional"].astype(bool), "issue"])
+    return [
+        {"metric": "issue_coverage", "issue": name, "value": float(name in decided)}
+        for name in model.issue_names
+    ]
+
+
+def _yearly_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Participation rate per year, forum (and 'all') and group."""
+    att = tables["attendance"]
+    if not len(att):
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    att = att.assign(year=(att["step"] - 1) // 12 + 1, present=att["onsite"] + att["remote"])
+    frames = []
+    for forum_col, d in (("all", att), (None, att)):
+        keys = ["year", "group"] if forum_col else ["forum", "year", "group"]
+        g = d.groupby(keys, sort=True)[["present", "eligible"]].sum().reset_index()
+        if forum_col:
+            g["forum"] = "all"
+        g["value"] = g["present"] / g["eligible"].where(g["eligible"] > 0)
+        frames.append(g)
+    y = pd.concat(frames, ignore_index=True)
+    y["kind"], y["metric"], y["issue"] = "yearly", "participation_rate", "all"
+    return y[TABLE_COLUMNS]
+
+
+def run_spec(spec: RunSpec) -> pd.DataFrame:
+    """Run one spec and return its stored table (see :data:`TABLE_COLUMNS`).
+
+    The model gets ``SeedSequence(root_seed, spawn_key=(replicate,))``; the
+    table holds :func:`sim.summary.run_summary` (``kind = summary``), per-issue
+    coverage and the participation rate per year by forum and group
+    (``kind = yearly``).
+    """
+    from sim.model import GovernanceModel
+    from sim.summary import run_summary
+
+    rng = np.random.SeedSequence(spec.root_seed, spawn_key=(spec.replicate,))
+    model = GovernanceModel(config=spec.config, rng=rng).run()
+    tables = model.tables()
+    summary = run_summary(model)
+    summary = pd.concat([summary, pd.DataFrame(_issue_rows(model, tables))], ignore_index=True)
+    summary = summary.fillna({"forum": "all", "group": "all", "issue": "all"})
+    summary["kind"], summary["year"] = "summary", 0
+    out = pd.concat([summary[TABLE_COLUMNS], _yearly_rows(tables)], ignore_index=True)
+    out["year"] = out["year"].astype("int64")
+    out["value"] = out["value"].astype("float64")
+    return out
+
+
+# ----- execution ---------------------------------------------------------------------
+@dataclass
+class ExecutionReport:
+    """What :func:`execute` did: keys run now, keys already stored, keys that raised."""
+
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def _run_and_store(spec: RunSpec, root: str) -> tuple[str, str | None]:
+    """Worker body: run, store; on an exception record it as failed. Never raises."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    store = RunStore(root)
+    try:
+        df = run_spec(spec)
+    except Exception as e:  # a failing run must not stop the others
+        err = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
+        store.write_failure(spec.key, err)
+        return spec.key, err
+    store.write(spec.key, df)
+    return spec.key, None
+
+
+def _pool_context():
+    """A forkserver that has imported the model once (spawn where there is none).
+
+    Plain fork is unsafe once the parent has threads (pyarrow, tqdm); a
+    forkserver forks workers from a clean single-threaded process instead.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.experiment", "sim.model", "sim.summary"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def execute(
+    specs: Sequence[RunSpec],
+    store: RunStore,
+    jobs: int | None = None,
+    progress: bool = True,
+) -> ExecutionReport:
+    """Run the specs the store does not hold yet, in parallel processes.
+
+    Parameters
+    ----------
+    specs
+        Runs to make (duplicates by key are run once).
+    store
+        Where finished runs are written (each by its worker, atomically).
+    jobs
+        Worker processes; None means ``os.cpu_count()``; 1 runs in this process.
+    progress
+        Show a progress bar (done/total, time left) on stderr.
+
+    Returns
+    -------
+    ExecutionReport
+        Keys run now, keys skipped because stored, and failures with their error.
+        A run that raises is recorded as failed; the others complete.
+    """
+    from tqdm import tqdm
+
+    store.clean_temporaries()
+    report = ExecutionReport()
+    todo, seen = [], set()
+    for s in specs:
+        if s.key in seen:
+            continue
+        seen.add(s.key)
+        (report.skipped.append(s.key) if store.has(s.key) else todo.append(s))
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    tqdm.monitor_interval = 0  # no monitor thread (we fork worker processes)
+    bar = tqdm(
+        total=len(seen), initial=len(report.skipped), disable=not progress, file=sys.stderr,
+        unit="run", desc="runs", smoothing=0.1, dynamic_ncols=True,
+    )  # fmt: skip
+
+    def record(key: str, err: str | None) -> None:
+        if err is None:
+            report.done.append(key)
+        else:
+            report.failed[key] = err
+        bar.update(1)
+        if report.failed:
+            bar.set_postfix(failed=len(report.failed))
+
+    try:
+        if jobs == 1:
+            for s in todo:
+                record(*_run_and_store(s, str(store.root)))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+                pending = {pool.submit(_run_and_store, s, str(store.root)): s for s in todo}
+                while pending:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        spec = pending.pop(fut)
+                        try:
+                            record(*fut.result())
+                        except BrokenProcessPool as e:
+                            err = f"worker process died: {e}"
+                            store.write_failure(spec.key, err)
+                            record(spec.key, err)
+    finally:
+        bar.close()
+    return report
+
+
+def study_meta(study: Study) -> dict[str, Any]:
+    """What the manifest records about a study (for reports and exact re-runs)."""
+    from sim.cli import provenance
+
+    first = {s: study.configs.get((s, 0)) for s in study.scenarios}
+    return {
+        "study": study.name,
+        "question": study.question,
+        "study_file": study.path,
+        "study_text": study.text,
+        "root_seed": study.root_seed,
+        "replicates": study.replicates,
+        "years": study.years,
+        "overrides": list(study.overrides),
+        "grid": {k: list(v) for k, v in study.grid.items()},
+        "scenario_configs": first,
+        "provenance": provenance(),
+    }
+
+
+def run_study(
+    study: Study,
+    out: Path | str,
+    jobs: int | None = None,
+    progress: bool = True,
+    launcher: str = "local",
+    shards: int | None = None,
+    launcher_opts: Mapping[str, Any] | None = None,
+) -> tuple[ExecutionReport, Path]:
+    """Manifest, execute, then figures and briefing. Returns the report and briefing path.
+
+    ``launcher`` other than ``local`` hands the runs, grouped into ``shards``, to a
+    Hydra launcher (:func:`sim.sweep.execute_with_launcher`).
+    """
+    from sim.report import build_briefing
+    from sim.store import write_manifest
+
+    out = Path(out)
+    specs = expand(study)
+    write_manifest(out, specs, study_meta(study))
+    if launcher == "local":
+        report = execute(specs, RunStore(out), jobs=jobs, progress=progress)
+    else:
+        from sim.sweep import execute_with_launcher
+
+        n = shards or jobs or os.cpu_count() or 1
+        report = execute_with_launcher(specs, RunStore(out), launcher, n, **(launcher_opts or {}))
+    briefing = build_briefing(out, study=study)
+    return report, briefing
+
+
+def experiment_command(argv: Sequence[str]) -> None:
+    """``govsim experiment NAME [-j N] [--replicates R] [--years Y] [--out DIR]``."""
+    import argparse
+
+    from sim.cli import ROOT
+
+    p = argparse.ArgumentParser(prog="govsim experiment", description="Run a study.")
+    p.add_argument("study", help="study name (experiments/NAME.yaml) or path to a study file")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)"
+    )
+    p.add_argument("--replicates", type=int, default=None, help="replace the study's replicates")
+    p.add_argument("--years", type=int, default=None, help="replace the horizon (years)")
+    p.add_argument("--out", default=None, help="results folder (default: results/<study>/)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--launcher", default="local",
+                   help="local (default), basic, joblib, submitit_local, submitit_slurm, ray, "
+                        "or a config in configs/hydra/launcher/")  # fmt: skip
+    p.add_argument("--shards", type=int, default=None,
+                   help="launcher jobs to group runs into (default: -j or all cores)")  # fmt: skip
+    p.add_argument("--launcher-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="hydra.launcher.KEY=VALUE, e.g. n_jobs=2 or timeout_min=60")  # fmt: skip
+    p.add_argument("overrides", nargs="*", help="Hydra overrides applied to every run")
+    a = p.parse_intermixed_args(list(argv))
+    if a.jobs is not None and a.jobs < 1:
+        raise _usage(f"-j {a.jobs}: give at least 1 worker")
+    study = load_study(a.study, replicates=a.replicates, years=a.years, overrides=a.overrides)
+    out = Path(a.out).resolve() if a.out else ROOT / "results" / study.name
+    t0 = time.perf_counter()
+    n_runs = len(study.scenarios) * len(study.points) * study.replicates
+    print(f"study {study.name}: {n_runs} runs ({len(study.scenarios)} scenarios × "
+          f"{len(study.points)} grid points × {study.replicates} replicates) -> {out}",
+          file=sys.stderr)  # fmt: skip
+    if a.shards is not None and a.shards < 1:
+        raise _usage(f"--shards {a.shards}: give at least 1 shard")
+    opts = dict(o.split("=", 1) for o in a.launcher_opt if "=" in o)
+    from sim.sweep import check_launcher
+
+    check_launcher(a.launcher)
+    report, briefing = run_study(
+        study, out, jobs=a.jobs, progress=not a.no_progress,
+        launcher=a.launcher, shards=a.shards, launcher_opts=opts,
+    )  # fmt: skip
+    print(f"{len(report.done)} runs done, {len(report.skipped)} already stored, "
+          f"{len(report.failed)} failed ({time.perf_counter() - t0:.1f} s)")  # fmt: skip
+    for key, err in report.failed.items():
+        print(f"  failed {key}: {err.splitlines()[0]}")
+    print(f"briefing: {briefing}")
+    print(f"          {briefing.with_suffix('.html')}")
+    if report.failed:
+        sys.exit(1)
+
+
+def report_command(argv: Sequence[str]) -> None:
+    """``govsim report RESULTS_DIR``: rebuild figures and briefing from stored runs."""
+    import argparse
+
+    from sim.report import build_briefing
+
+    p = argparse.ArgumentParser(prog="govsim report", description="Rebuild a study's briefing.")
+    p.add_argument("results", help="a study's results folder (holds manifest.json)")
+    a = p.parse_args(list(argv))
+    root = Path(a.results).resolve()
+    if not (root / "manifest.json").exists():
+        raise _usage(f"{root} has no manifest.json: not a study results folder")
+    briefing = build_briefing(root)
+    print(f"briefing: {briefing}")
+    print(f"          {briefing.with_suffix('.html')}")
