@@ -22,7 +22,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/govsim run
+	$(BIN)/govsim experiment cstd_anchor
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
