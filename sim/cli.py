@@ -40,7 +40,9 @@ def provenance(cfg: GovsimConfig | None = None) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {}
-    for pkg in ("govsim", "mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf"):
+    pkgs = ("govsim", "mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf")
+    launchers = ("hydra-joblib-launcher", "hydra-submitit-launcher", "submitit", "joblib")
+    for pkg in (*pkgs, *launchers):
         try:
             versions[pkg] = version(pkg)
         except PackageNotFoundError:

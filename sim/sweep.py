@@ -672,6 +672,17 @@ def execute_with_launcher(
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
+    from sim.cli import provenance
+
+    record = {
+        "launcher": launcher,
+        "shards": n,
+        "runs": len(keys) - len(skipped),
+        "launcher_opts": {k: str(v) for k, v in launcher_opts.items()},
+        "command": cmd,
+        "provenance": provenance(),
+    }
+    (folder / "launch.json").write_text(json.dumps(record, indent=1, default=str))
     t0 = time.perf_counter()
     with open(folder / "launch.log", "w") as logf:
         logf.write(" ".join(cmd) + "\n")
