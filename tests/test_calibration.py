@@ -1,0 +1,115 @@
+"""Calibration: targets file, delegate-weighted moments, and recovery of known parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import calibration as cal
+
+SMALL = [
+    "population.counts.business=30",
+    "population.counts.civil_society=40",
+    "population.counts.technical=15",
+    "population.counts.igo=5",
+]
+
+
+def test_targets_are_shares_with_sources_and_host_regions():
+    t = cal.load_targets()
+    assert set(t["meeting"]) == {"Hyderabad 2008", "Baku 2012", "Berlin 2019"}
+    sums = t.groupby(["meeting", "dimension", "basis"])["observed"].sum()
+    np.testing.assert_allclose(sums, 1.0)
+    assert t["source"].str.len().gt(0).all()
+    hosts = dict(zip(t["meeting"], t["host_region"], strict=False))
+    assert hosts == {"Hyderabad 2008": "Asia-Pacific", "Baku 2012": "Eastern European",
+                     "Berlin 2019": "WEOG"}  # fmt: skip
+    # India (56%) and the rest of Asia (15%) both map onto Asia-Pacific
+    hy = t[(t["meeting"] == "Hyderabad 2008") & (t["dimension"] == "region")].set_index("category")
+    assert hy.loc["Asia-Pacific", "observed"] == pytest.approx(0.71)
+    # media / press / other / not stated are dropped, the rest renormalised
+    assert not t["category"].isin(["media", "other", "not_stated"]).any()
+
+
+def test_simulated_shares_weight_by_delegates_and_renormalise_over_listed_categories():
+    weights = pd.DataFrame({
+        "stakeholder": ["government", "government", "technical", "igo"],
+        "region": ["WEOG", "African", "WEOG", "WEOG"],
+        "mode": ["onsite", "remote", "onsite", "onsite"],
+        "delegates": [3.0, 2.0, 4.0, 1.0],
+    })  # fmt: skip
+    targets = pd.DataFrame({
+        "dimension": ["stakeholder", "stakeholder", "mode", "mode", "stakeholder", "stakeholder"],
+        "basis": ["onsite", "onsite", "all", "all", "all", "all"],
+        "category": ["government", "technical", "onsite", "remote", "government", "igo"],
+    })  # fmt: skip
+    got = cal.simulated_shares(weights, targets)
+    # onsite basis, over {government, technical}: 3 / 7 and 4 / 7 (igo not listed)
+    # mode: 8 onsite and 2 remote delegates; all basis, over {government, igo}: 5 / 6, 1 / 6
+    np.testing.assert_allclose(got, [3 / 7, 4 / 7, 0.8, 0.2, 5 / 6, 1 / 6])
+
+
+def _recovery(params: dict, truth: list[float], *, data_fit: int, replicates: int,
+              popsize: int, maxiter: int) -> cal.CalibrationResult:  # fmt: skip
+    """Simulate targets at ``truth`` with the streams of fit ``data_fit``, then calibrate."""
+    study = cal.parse_study({
+        "name": "recovery", "scenario": "status_quo", "overrides": SMALL, "years": 1,
+        "replicates": replicates, "refits": 0, "root_seed": 17, "parameters": params,
+        "optimiser": {"popsize": popsize, "maxiter": maxiter, "tol": 0.0},
+    })  # fmt: skip
+    targets = cal.load_targets()
+    moments = cal.MomentModel(study, targets)
+    fake = targets.copy()
+    fake["observed"] = moments.replicate_shares(truth, fit=data_fit).mean(axis=0)
+    return cal.calibrate(study, fake)
+
+
+TRAVEL = {"behaviour.travel_cost_scale": {"low": 0.02, "high": 1.0}}
+
+
+def test_calibration_recovers_a_known_travel_cost_smoke():
+    # smoke version: data from the fit's own streams (common random numbers), so the
+    # loss is exactly 0 at the truth; a few generations of the search must get close
+    truth = 0.3
+    res = _recovery(TRAVEL, [truth], data_fit=0, replicates=1, popsize=4, maxiter=5)
+    est = res.parameters.set_index("parameter").loc["behaviour.travel_cost_scale", "estimate"]
+    assert abs(est - truth) <= 0.25 * truth  # stated tolerance: 25% of the true value
+    assert np.isfinite(res.fit_table[["observed", "simulated"]].to_numpy()).all()
+    assert len(res.fit_table) == len(cal.load_targets())
+
+
+@pytest.mark.slow
+def test_calibration_recovers_a_known_travel_cost_from_independent_data():
+    # data simulated with streams the fit never uses (fit index 99): sampling noise included
+    truth = 0.3
+    res = _recovery(TRAVEL, [truth], data_fit=99, replicates=2, popsize=5, maxiter=8)
+    est = res.parameters.set_index("parameter").loc["behaviour.travel_cost_scale", "estimate"]
+    assert abs(est - truth) <= 0.25 * truth
+
+
+@pytest.mark.slow
+def test_calibration_recovers_travel_and_remote_costs_jointly():
+    truth = [0.3, 0.15]
+    params = {**TRAVEL, "behaviour.remote_cost": {"low": 0.0, "high": 0.5}}
+    res = _recovery(params, truth, data_fit=99, replicates=2, popsize=6, maxiter=12)
+    est = res.parameters.set_index("parameter")["estimate"]
+    assert abs(est["behaviour.travel_cost_scale"] - truth[0]) <= 0.25 * truth[0]
+    assert abs(est["behaviour.remote_cost"] - truth[1]) <= 0.05  # absolute, on a 0-0.5 range
+
+
+def test_calibrated_yaml_is_a_usable_behaviour_option(tmp_path):
+    import yaml
+
+    study = cal.parse_study({"name": "x", "parameters": {
+        "behaviour.travel_cost_scale": {"low": 0.0, "high": 1.0},
+        "population.nonstate.civil_society.median": {"low": 0.1, "high": 2.0}}})  # fmt: skip
+    text = cal.calibrated_yaml(
+        study,
+        {"behaviour.travel_cost_scale": 0.25, "population.nonstate.civil_society.median": 0.8},
+    )
+    assert text.startswith("# @package _global_")
+    doc = yaml.safe_load(text)
+    assert doc["behaviour"]["travel_cost_scale"] == 0.25
+    assert doc["population"]["nonstate"]["civil_society"]["median"] == 0.8
+    assert doc["behaviour"]["logit_noise"] == 0.15  # unfitted keys keep the default file's values
