@@ -139,7 +139,7 @@ def _run_task(cfg: DictConfig) -> None:
     """The Hydra task behind ``govsim run``."""
     from hydra.core.hydra_config import HydraConfig
 
-    from sim.sweep import in_multirun, record_multirun_job
+    from sim.sweep import in_multirun, multirun_stored, record_multirun_job
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     multirun = in_multirun()  # a multirun job also writes into RunStore(sweep dir)
@@ -151,6 +151,9 @@ def _run_task(cfg: DictConfig) -> None:
             raise
         print(f"govsim: error: {e}", file=sys.stderr)
         sys.exit(2)
+    if multirun and multirun_stored(typed):  # resuming a sweep in the same sweep dir
+        print(f"scenario {typed.scenario}, seed {typed.seed}: already stored, skipped")
+        return
     out = Path(typed.out_dir or HydraConfig.get().runtime.output_dir)
     t0 = time.perf_counter()
     try:

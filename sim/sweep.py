@@ -77,6 +77,19 @@ def in_multirun() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
+def multirun_stored(cfg: DictConfig | GovsimConfig, sweep_dir: str | Path | None = None) -> bool:
+    """Whether this multirun job's run is already in the sweep's store (so it is skipped).
+
+    Hydra cannot resume a sweep; re-running the same ``govsim run -m ...`` with the
+    same ``hydra.sweep.dir`` computes only the jobs whose run is not stored.
+    """
+    if sweep_dir is None:
+        from hydra.core.hydra_config import HydraConfig
+
+        sweep_dir = HydraConfig.get().sweep.dir
+    return RunStore(sweep_dir).has(multirun_key(cfg))
+
+
 def record_multirun_job(
     cfg: DictConfig | GovsimConfig,
     summary: pd.DataFrame | None = None,
@@ -219,9 +232,13 @@ class SweepAggregate:
 def ensure_manifest(results_dir: str | Path) -> dict[str, Any]:
     """The manifest of a study folder, or of a multirun folder (written on first use)."""
     results_dir = Path(results_dir)
-    if (results_dir / "manifest.json").exists():
+    multirun = results_dir / "multirun.yaml"
+    manifest = results_dir / "manifest.json"
+    if manifest.exists() and (
+        not multirun.exists() or manifest.stat().st_mtime >= multirun.stat().st_mtime
+    ):
         return read_manifest(results_dir)
-    if (results_dir / "multirun.yaml").exists():
+    if multirun.exists():  # (re)build: a re-run of the sweep rewrites multirun.yaml
         from sim.cli import provenance
 
         meta = {

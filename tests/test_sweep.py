@@ -112,12 +112,12 @@ def test_multirun_failed_and_missing_jobs_are_reported(tmp_path, capsys):
     # years=0 fails validation inside its job; Hydra then ends the sweep with an
     # error and skips its end-of-sweep callback: aggregation must not need it.
     r = _govsim(
-        "run", "-m", "years=1,0", "quiet=true", f"hydra.sweep.dir={sweep}", *SMALL[1:],
-        cwd=tmp_path,
+        "run", "-m", "years=1,0", "seed=0,1", "quiet=true", f"hydra.sweep.dir={sweep}",
+        *SMALL[1:], cwd=tmp_path,
     )  # fmt: skip
     assert r.returncode != 0
     status = study_status(sweep)
-    assert (status.expected, status.done, len(status.failed)) == (2, 1, 1)
+    assert (status.expected, status.done, len(status.failed)) == (4, 2, 2)
     assert "years=0" in next(iter(status.failed.values()))
     # a job that never ran (e.g. a killed sweep) counts as missing
     key = next(k for k in RunStore(sweep).keys())
@@ -127,6 +127,15 @@ def test_multirun_failed_and_missing_jobs_are_reported(tmp_path, capsys):
     main(["status", str(tmp_path)])
     out = capsys.readouterr().out
     assert "failed" in out and "years=0" in out
+    # Hydra cannot resume; re-running the same sweep in the same folder computes
+    # only what the store lacks (the failing job is tried again and fails again)
+    r = _govsim(
+        "run", "-m", "years=1,0", "seed=0,1", "quiet=true", f"hydra.sweep.dir={sweep}",
+        *SMALL[1:], cwd=tmp_path,
+    )  # fmt: skip
+    status = study_status(sweep)
+    assert (status.done, len(status.failed), status.missing) == (2, 2, [])
+    assert r.stdout.count("already stored, skipped") == 1
 
 
 @pytest.mark.slow
