@@ -39,6 +39,10 @@ PARAMETERS = [
 """Forum settings shown in the parameter table: (config key, column title)."""
 
 
+NEGLIGIBLE = 0.005
+"""Differences smaller than this (in the measure's units) are not spelt out as findings."""
+
+
 def fmt(v: float, digits: int = 3) -> str:
     """A number for a table ('–' when undefined)."""
     return "–" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
@@ -100,9 +104,12 @@ def readings(diffs: pd.DataFrame, study) -> list[str]:
     """Plain sentences for differences whose 95% interval excludes zero."""
     grid_keys = list(study.grid)
     labels = {m.text: m for m in study.metrics}
-    out = []
+    out, small = [], 0
     for _, r in diffs.iterrows():
         if not (np.isfinite(r["lo"]) and (r["lo"] > 0 or r["hi"] < 0)):
+            continue
+        if abs(r["diff"]) < NEGLIGIBLE:
+            small += 1
             continue
         m = labels[r["metric"]]
         who = _condition_name(r.to_dict(), study, grid_keys)
@@ -113,6 +120,11 @@ def readings(diffs: pd.DataFrame, study) -> list[str]:
         )
     if not out:
         out.append("No difference from the baseline has a 95% interval that excludes zero.")
+    if small:
+        out.append(
+            f"{small} further difference(s) exclude zero but are smaller than {NEGLIGIBLE} "
+            "in absolute value: detectable with common random numbers, negligible in size."
+        )
     return out
 
 
