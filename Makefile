@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-all lint bench clean
+.PHONY: setup run test test-all lint bench clean dashboard test-browser
 
 setup: $(STAMP)
 
@@ -36,6 +36,15 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
+
+PORT ?= 8765
+dashboard: $(STAMP)
+	$(BIN)/govsim dashboard --port $(PORT)
+
+# The dashboard's browser test: Playwright driving Debian's chromium (apt-get install chromium).
+test-browser: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-browser.txt
+	$(BIN)/python -m pytest -q -m browser tests/test_dashboard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

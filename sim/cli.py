@@ -227,6 +227,28 @@ def hydra_run(argv: Sequence[str]) -> None:
 
 
 COMMANDS = {"run": "run one scenario (Hydra overrides: key=value ...)"}
+COMMANDS["dashboard"] = "explore a scenario in the browser: govsim dashboard [--port N]"
+
+
+def dashboard(argv: Sequence[str]) -> None:
+    """``govsim dashboard [--port N]``: serve the SolaraViz app (sim.app) on 127.0.0.1."""
+    import argparse
+    import os
+    import subprocess
+
+    parser = argparse.ArgumentParser(prog="govsim dashboard")
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port={args.port} must be between 1 and 65535")
+    print(f"govsim dashboard: http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
+    cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", "127.0.0.1",
+           "--port", str(args.port), "--production", "--no-open", "--no-check-version"]  # fmt: skip
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}  # no calls home
+    try:
+        sys.exit(subprocess.run(cmd, check=False, env=env).returncode)
+    except KeyboardInterrupt:
+        sys.exit(0)
 COMMANDS["aggregate"] = "one table from a study or `run -m` sweep folder: govsim aggregate DIR"
 COMMANDS["status"] = "done/failed/missing runs per study: govsim status RESULTS_DIR"
 COMMANDS["experiment"] = "run a study: govsim experiment NAME [-j N] [--replicates R] [--years Y]"
@@ -267,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         if command == "run":
             hydra_run(rest)
+        elif command == "dashboard":
+            dashboard(rest)
         elif command in ("aggregate", "status"):
             from sim.sweep import aggregate_command, status_command
 
