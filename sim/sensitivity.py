@@ -490,10 +490,9 @@ def plot_morris(
             for _, r in t.iterrows():
                 ax.annotate(_short(r["parameter"]), (r["mu_star"], r["sigma"]), fontsize=9,
                             xytext=(4, 3), textcoords="offset points")  # fmt: skip
-            unit = m.label or m.name
-            ax.set_xlabel(f"μ*: mean |elementary effect| over the range\n({unit})")
-            ax.set_ylabel("σ: sd of elementary effects (same units)")
-            ax.set_title(m.name.replace("_", " "))
+            ax.set_xlabel("μ*: mean |elementary effect| over the range\n(units of the measure)")
+            ax.set_ylabel("σ: sd of elementary effects (units of the measure)")
+            ax.set_title(plots._wrap(m.label or m.name.replace("_", " "), 45))
             ax.set_xlim(0, lim)
             ax.set_ylim(0, lim)
             ax.legend(loc="upper left", frameon=False)
@@ -503,6 +502,18 @@ def plot_morris(
         )
         fig_ = plots.save(fig, path.parent, path.name, title, caption, source)
     return [fig_.png, fig_.svg, fig_.pdf]
+
+
+def replot(study: SensitivityStudy, out: Path) -> None:
+    """Redraw every stage's figure from its ``indices.csv`` (no runs)."""
+    for stage in study.stages:
+        folder = out / stage.name
+        indices = pd.read_csv(folder / "indices.csv")
+        source = f"govsim sensitivity {study.name}, stage {stage.name}, root seed {study.root_seed}"
+        if stage.method == "morris":
+            plot_morris(indices, study.metrics, folder / "morris_mu_star_sigma", source)
+        else:
+            plot_sobol(indices, study.metrics, folder / "sobol_indices", source)
 
 
 def plot_sobol(
@@ -525,7 +536,7 @@ def plot_sobol(
             ax.set_xticks(x, [_short(p) for p in t["parameter"]], rotation=25, ha="right")
             ax.axhline(0, color="black", lw=0.8)
             ax.set_ylabel("share of output variance (dimensionless)")
-            ax.set_title(m.name.replace("_", " "))
+            ax.set_title(plots._wrap(m.label or m.name.replace("_", " "), 45))
             ax.legend(frameon=False)
         title = "Sobol indices: share of the variance of each equity measure"
         caption = "Error bars: 95% bootstrap intervals (SALib). ST - S1: interactions."

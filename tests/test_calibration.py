@@ -113,3 +113,17 @@ def test_calibrated_yaml_is_a_usable_behaviour_option(tmp_path):
     assert doc["behaviour"]["travel_cost_scale"] == 0.25
     assert doc["population"]["nonstate"]["civil_society"]["median"] == 0.8
     assert doc["behaviour"]["logit_noise"] == 0.15  # unfitted keys keep the default file's values
+
+
+def test_shipped_calibrated_config_composes_within_the_study_bounds():
+    from sim.compose import CONFIG_DIR, load_config
+
+    if not (CONFIG_DIR / "behaviour" / "calibrated.yaml").exists():
+        pytest.skip("configs/behaviour/calibrated.yaml not written yet (govsim calibrate)")
+    cfg = load_config("status_quo", ["behaviour=calibrated", "years=1"])
+    study = cal.load_study("calibrate_igf")
+    for p in study.parameters:
+        node = cfg
+        for part in p.key.split("."):
+            node = node[part] if isinstance(node, dict) else getattr(node, part)
+        assert p.low <= node <= p.high, p.key
