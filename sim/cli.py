@@ -227,6 +227,12 @@ def hydra_run(argv: Sequence[str]) -> None:
 
 
 COMMANDS = {"run": "run one scenario (Hydra overrides: key=value ...)"}
+COMMANDS["aggregate"] = "one table from a study or `run -m` sweep folder: govsim aggregate DIR"
+COMMANDS["status"] = "done/failed/missing runs per study: govsim status RESULTS_DIR"
+COMMANDS["experiment"] = "run a study: govsim experiment NAME [-j N] [--replicates R] [--years Y]"
+COMMANDS["report"] = "rebuild a study's figures and briefing: govsim report RESULTS_DIR"
+COMMANDS["sensitivity"] = "global sensitivity analysis (SALib): govsim sensitivity NAME [--jobs N]"
+COMMANDS["calibrate"] = "fit behaviour to observed IGF attendance: govsim calibrate NAME [--jobs N]"
 COMMANDS["dashboard"] = "explore a scenario in the browser: govsim dashboard [--port N]"
 
 
@@ -249,32 +255,6 @@ def dashboard(argv: Sequence[str]) -> None:
         sys.exit(subprocess.run(cmd, check=False, env=env).returncode)
     except KeyboardInterrupt:
         sys.exit(0)
-COMMANDS["aggregate"] = "one table from a study or `run -m` sweep folder: govsim aggregate DIR"
-COMMANDS["status"] = "done/failed/missing runs per study: govsim status RESULTS_DIR"
-COMMANDS["experiment"] = "run a study: govsim experiment NAME [-j N] [--replicates R] [--years Y]"
-COMMANDS["report"] = "rebuild a study's figures and briefing: govsim report RESULTS_DIR"
-COMMANDS["sensitivity"] = "global sensitivity analysis (SALib): govsim sensitivity NAME [--jobs N]"
-COMMANDS["calibrate"] = "fit behaviour to observed IGF attendance: govsim calibrate NAME [--jobs N]"
-COMMANDS["dashboard"] = "explore a scenario in the browser: govsim dashboard [--port N]"
-
-
-def dashboard(argv: Sequence[str]) -> None:
-    """``govsim dashboard [--port N]``: serve the SolaraViz app (sim.app) on 127.0.0.1."""
-    import argparse
-    import subprocess
-
-    parser = argparse.ArgumentParser(prog="govsim dashboard")
-    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
-    args = parser.parse_args(argv)
-    if not 1 <= args.port <= 65535:
-        raise UsageError(f"--port={args.port} must be between 1 and 65535")
-    print(f"govsim dashboard: http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
-    cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", "127.0.0.1",
-           "--port", str(args.port), "--production", "--no-open"]  # fmt: skip
-    try:
-        sys.exit(subprocess.run(cmd, check=False).returncode)
-    except KeyboardInterrupt:
-        sys.exit(0)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -289,8 +269,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         if command == "run":
             hydra_run(rest)
-        elif command == "dashboard":
-            dashboard(rest)
         elif command in ("aggregate", "status"):
             from sim.sweep import aggregate_command, status_command
 

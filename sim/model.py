@@ -205,12 +205,24 @@ class GovernanceModel(mesa.Model):
         self._meetings_held[fi] += 1
         before = self.policy.copy()
         res = hold_meeting(
-            self.pop, self.forums[fi], fi, self.links[fi], roles, host, agenda, self.policy,
-            self.messages, self.boards[fi], self.config.behaviour, self.rng,
+            self.pop,
+            self.forums[fi],
+            fi,
+            self.links[fi],
+            roles,
+            host,
+            agenda,
+            self.policy,
+            self.messages,
+            self.boards[fi],
+            self.config.behaviour,
+            self.rng,
         )
         if res.decisional and res.adopted.any():
             link = self.links[fi]
-            weight = link.authority * (1.0 if link.binding else self.config.behaviour.soft_law_weight)
+            weight = link.authority * (
+                1.0 if link.binding else self.config.behaviour.soft_law_weight
+            )
             won = agenda[res.adopted]
             self.policy[won] += weight * (res.outcome[res.adopted] - self.policy[won])
             if link.binding:  # decision power: binding outcomes count for policy coverage
@@ -327,7 +339,7 @@ class GovernanceModel(mesa.Model):
         })  # fmt: skip
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The run's tidy tables: ``steps``, ``meetings``, ``attendance``, ``outcomes``, ``groups``."""
+        """The run's tidy tables: steps, meetings, attendance, outcomes and groups."""
         dc = self.datacollector
         steps = dc.get_model_vars_dataframe().rename_axis("step").reset_index()
         out = {"steps": steps}

@@ -162,7 +162,9 @@ def hold_meeting(
     # 4. voice
     role_voice = np.where(is_member, 1.0, np.where(r == PARTICIPANT, forum.participant_voice, 0.0))
     present_factor = role_voice * np.where(modes == REMOTE, remote_factor, 1.0) * (modes > 0)
-    weight = rule("voice", forum.voice)(capacity, expertise, present_factor, STAKEHOLDER[pop.group[idx]])
+    weight = rule("voice", forum.voice)(
+        capacity, expertise, present_factor, STAKEHOLDER[pop.group[idx]]
+    )
     total = weight.sum()
     voice = weight / total if total > 0 else weight
 
@@ -172,7 +174,10 @@ def hold_meeting(
     deliberate = rule("deliberation", forum.deliberation)
     for k in agenda:
         pop.position[who, k] = deliberate(
-            pop.position[who, k], voice[present], pop.stubbornness[who], forum.confidence,
+            pop.position[who, k],
+            voice[present],
+            pop.stubbornness[who],
+            forum.confidence,
             forum.rounds,
         )
 
@@ -185,14 +190,19 @@ def hold_meeting(
     proposal = compromise_proposal(pos, voice[decide], sal)
     for source, w in links.feeds:
         fed = messages[source, agenda]
-        proposal = np.where(np.isfinite(fed) & np.isfinite(proposal), (1 - w) * proposal + w * fed,
-                            proposal)
+        proposal = np.where(
+            np.isfinite(fed) & np.isfinite(proposal), (1 - w) * proposal + w * fed, proposal
+        )
     status_quo = policy[agenda]
     decision = rule("decision", forum.decision)(
         pos, voice[decide], sal, proposal, status_quo, forum, b
     )
     adopted, declined = rule("ratification", forum.ratification)(
-        decision.adopted, decision.outcome, status_quo, board[0][:, agenda], board[1][:, agenda],
+        decision.adopted,
+        decision.outcome,
+        status_quo,
+        board[0][:, agenda],
+        board[1][:, agenda],
         forum,
     )
     return MeetingResult(
