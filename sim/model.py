@@ -321,7 +321,8 @@ class GovernanceModel(mesa.Model):
         _append_rows(tables["attendance"], {
             "forum": [name] * n_seen, "step": [step] * n_seen,
             "group": [GROUPS[gi] for gi in seen], "eligible": eligible[seen].tolist(),
-            "onsite": onsite[seen].astype(int).tolist(), "remote": remote[seen].astype(int).tolist(),
+            "onsite": onsite[seen].astype(int).tolist(),
+            "remote": remote[seen].astype(int).tolist(),
             "voice_share": share[seen].astype(float).tolist(),
             "eligible_share": eligible_share[seen].astype(float).tolist(),
             "representation_ratio": ratio[seen].astype(float).tolist(),
