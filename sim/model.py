@@ -46,6 +46,10 @@ OUTCOME_COLUMNS = [
     "forum", "step", "issue", "status_quo", "proposal", "outcome", "adopted", "objections",
     "declined", "policy_after",
 ]  # fmt: skip
+REGION_COLUMNS = [
+    "forum", "step", "region", "eligible", "onsite", "remote", "voice_share", "eligible_share",
+    "representation_ratio",
+]  # fmt: skip
 GROUP_COLUMNS = ["step", "group", "attainment", "engagement", "expertise"]
 
 
@@ -55,6 +59,24 @@ def _append_rows(table: dict[str, list], columns: dict[str, list]) -> None:
         raise KeyError(f"columns {sorted(columns)} do not match the table's {sorted(table)}")
     for column, values in columns.items():
         table[column].extend(values)
+
+
+def _breakdown(codes, n_codes, onsite, remote, voice) -> dict[str, list]:
+    """Per code present (group or region): eligible, onsite, remote, voice share and ratio."""
+    eligible = np.bincount(codes, minlength=n_codes)
+    share = metrics.voice_shares(voice, codes, n_codes)
+    eligible_share = eligible / max(eligible.sum(), 1)
+    ratio = metrics.representation_ratio(share, eligible_share)
+    seen = np.flatnonzero(eligible)
+    return {
+        "seen": seen,
+        "eligible": eligible[seen].tolist(),
+        "onsite": np.bincount(codes, onsite, n_codes)[seen].astype(int).tolist(),
+        "remote": np.bincount(codes, remote, n_codes)[seen].astype(int).tolist(),
+        "voice_share": share[seen].astype(float).tolist(),
+        "eligible_share": eligible_share[seen].astype(float).tolist(),
+        "representation_ratio": ratio[seen].astype(float).tolist(),
+    }
 
 
 class GovernanceModel(mesa.Model):
@@ -116,6 +138,11 @@ class GovernanceModel(mesa.Model):
         self._roles_year = [0] * n_forums
         self._meetings_held = [0] * n_forums
         self.decisions = 0
+        # caches: attainment until policy moves, group means until a meeting or new year
+        self._mean_salience = self.pop.salience.mean(axis=0)  # saliences are fixed in a run
+        self._attainment_cache: tuple[bytes, np.ndarray, float] | None = None
+        self._group_means: dict[str, list[float]] | None = None
+        self._state_changed = True
 
         for i, g in enumerate(self.pop.group):
             AGENT_CLASSES[g](self, int(i))
@@ -130,6 +157,7 @@ class GovernanceModel(mesa.Model):
             tables={
                 "meetings": MEETING_COLUMNS,
                 "attendance": ATTENDANCE_COLUMNS,
+                "regions": REGION_COLUMNS,
                 "outcomes": OUTCOME_COLUMNS,
                 "groups": GROUP_COLUMNS,
             },
@@ -243,7 +271,7 @@ class GovernanceModel(mesa.Model):
         The returned array is read-only.
         """
         key = self.policy.tobytes()
-        cache = self.__dict__.get("_attainment_cache")
+        cache = self._attainment_cache
         if cache is None or cache[0] != key:
             att = metrics.attainment(self.policy, self.pop.position0, self.pop.salience)
             att.flags.writeable = False
@@ -259,11 +287,8 @@ class GovernanceModel(mesa.Model):
     def policy_coverage(self) -> float:
         """Salience-weighted share of public-policy issues on which a forum with decision power
         (binding outcomes: by its nature or by a mandate) adopted an outcome."""
-        mean_salience = self.__dict__.get("_mean_salience")
-        if mean_salience is None:  # saliences are fixed for the run
-            mean_salience = self._mean_salience = self.pop.salience.mean(axis=0)
         return metrics.policy_coverage(
-            self.adopted_ever, mean_salience, self.issue_kinds == "public_policy"
+            self.adopted_ever, self._mean_salience, self.issue_kinds == "public_policy"
         )
 
     # ----- data -------------------------------------------------------------------
@@ -272,8 +297,8 @@ class GovernanceModel(mesa.Model):
     # without its per-row, per-column Python loop (docs/performance.md).
     def _collect(self) -> None:
         self.datacollector.collect(self)
-        means = self.__dict__.get("_group_means")
-        if means is None or self.__dict__.get("_state_changed", True):
+        means = self._group_means
+        if means is None or self._state_changed:
             # group means move only at meetings and at the new year; reuse them otherwise
             att = self.attainment()
             groups = self.pop.group
@@ -298,12 +323,7 @@ class GovernanceModel(mesa.Model):
         tables, name, step = self.datacollector.tables, self.forum_names[fi], self.steps
         g = self.pop.group[res.idx]
         present = res.present
-        eligible = np.bincount(g, minlength=N_GROUPS)
-        onsite = np.bincount(g, weights=res.modes == ONSITE, minlength=N_GROUPS)
-        remote = np.bincount(g, weights=res.modes == REMOTE, minlength=N_GROUPS)
-        share = metrics.voice_shares(res.voice, g, N_GROUPS)
-        eligible_share = eligible / max(eligible.sum(), 1)
-        ratio = metrics.representation_ratio(share, eligible_share)
+        onsite, remote = (res.modes == ONSITE).astype(float), (res.modes == REMOTE).astype(float)
         voice_present, g_present = res.voice[present], g[present]
         total, between, within = metrics.theil_decomposition(voice_present, g_present, N_GROUPS)
         n_adopted = int(res.adopted.sum())
@@ -316,17 +336,17 @@ class GovernanceModel(mesa.Model):
             "adopted": [n_adopted], "declined": [int(res.declined.sum())],
             "decisional": [res.decisional], "deadlocked": [res.decisional and n_adopted == 0],
         })  # fmt: skip
-        seen = np.flatnonzero(eligible)
-        n_seen, n_agenda, agenda = len(seen), len(res.agenda), res.agenda
-        _append_rows(tables["attendance"], {
-            "forum": [name] * n_seen, "step": [step] * n_seen,
-            "group": [GROUPS[gi] for gi in seen], "eligible": eligible[seen].tolist(),
-            "onsite": onsite[seen].astype(int).tolist(),
-            "remote": remote[seen].astype(int).tolist(),
-            "voice_share": share[seen].astype(float).tolist(),
-            "eligible_share": eligible_share[seen].astype(float).tolist(),
-            "representation_ratio": ratio[seen].astype(float).tolist(),
-        })  # fmt: skip
+        for table, key, codes, labels in (
+            ("attendance", "group", g, GROUPS),
+            ("regions", "region", self.pop.region[res.idx], REGIONS),
+        ):
+            rows = _breakdown(codes, len(labels), onsite, remote, res.voice)
+            seen = rows.pop("seen")
+            _append_rows(tables[table], {
+                "forum": [name] * len(seen), "step": [step] * len(seen),
+                key: [labels[c] for c in seen], **rows,
+            })  # fmt: skip
+        n_agenda, agenda = len(res.agenda), res.agenda
         _append_rows(tables["outcomes"], {
             "forum": [name] * n_agenda, "step": [step] * n_agenda,
             "issue": [self.issue_names[k] for k in agenda],
@@ -340,11 +360,11 @@ class GovernanceModel(mesa.Model):
         })  # fmt: skip
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The run's tidy tables: steps, meetings, attendance, outcomes and groups."""
+        """Tidy tables: steps, meetings, attendance (by group), regions, outcomes, groups."""
         dc = self.datacollector
         steps = dc.get_model_vars_dataframe().rename_axis("step").reset_index()
         out = {"steps": steps}
-        for name in ("meetings", "attendance", "outcomes", "groups"):
+        for name in ("meetings", "attendance", "regions", "outcomes", "groups"):
             out[name] = dc.get_table_dataframe(name)
         return out
 

@@ -24,11 +24,16 @@ HEADLINE = [
 ]
 
 
-def _group_rows(att: pd.DataFrame, forum: str) -> list[dict]:
-    """Participation (by mode), voice share and representation ratio per group."""
+def _group_rows(att: pd.DataFrame, forum: str, by: str = "group", suffix: str = "") -> list[dict]:
+    """Participation (by mode), voice share and representation ratio per group (or region).
+
+    With ``by="region"`` the rows come from the ``regions`` table and the metric
+    names carry ``suffix`` (``representation_ratio_by_region``), the region in
+    the ``group`` column.
+    """
     rows = []
     n_meetings = att.groupby(["forum", "step"]).ngroups
-    for group, d in att.groupby("group", sort=False):
+    for group, d in att.groupby(by, sort=False):
         eligible = d["eligible"].sum()
         values = {
             "participation_rate": metrics.participation_rate(
@@ -44,7 +49,7 @@ def _group_rows(att: pd.DataFrame, forum: str) -> list[dict]:
             metrics.representation_ratio(values["voice_share"], eligible_share)
         )
         rows += [
-            {"metric": m, "forum": forum, "group": group, "value": float(v)}
+            {"metric": m + suffix, "forum": forum, "group": group, "value": float(v)}
             for m, v in values.items()
         ]
     return rows
@@ -80,14 +85,19 @@ def run_summary(model) -> pd.DataFrame:
     """The headline measures of a finished (or running) model, as a long table."""
     tables = model.tables()
     att, meetings, outcomes = tables["attendance"], tables["meetings"], tables["outcomes"]
+    regions = tables["regions"]
     rows: list[dict] = []
     if len(meetings):
         rows += _group_rows(att, "all")
+        rows += _group_rows(regions, "all", "region", "_by_region")
         rows += _forum_rows(meetings, outcomes, "all")
         for forum in model.forum_names:
             a = att[att["forum"] == forum]
             if len(a):
                 rows += _group_rows(a, forum)
+                rows += _group_rows(
+                    regions[regions["forum"] == forum], forum, "region", "_by_region"
+                )
                 rows += _forum_rows(
                     meetings[meetings["forum"] == forum],
                     outcomes[outcomes["forum"] == forum],
