@@ -715,6 +715,8 @@ def study_meta(study: Study) -> dict[str, Any]:
         "overrides": list(study.overrides),
         "grid": {k: list(v) for k, v in study.grid.items()},
         "scenario_configs": first,
+        # every resolved config (scenario/grid point), so a sweep re-runs exactly later
+        "resolved_configs": {f"{s}/{i}": c for (s, i), c in study.configs.items()},
         "provenance": provenance(),
     }
 
