@@ -29,8 +29,9 @@ from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 
 from sim.compose import CONFIG_DIR, load_config, scenarios
-from sim.config import GROUPS, ConfigError, GovsimConfig, LinkConfig
+from sim.config import GROUP_LABELS, GROUPS, ConfigError, GovsimConfig, LinkConfig
 from sim.model import GovernanceModel
+from sim.plots import GROUP_COLOURS
 
 AS_IN_SCENARIO = "as in scenario"
 """Value of a forum lever that keeps the scenario's own design."""
@@ -41,22 +42,6 @@ DECISION_RULES = ("consensus", "majority", "rough_consensus", "none")
 MANDATE_WEIGHT = 0.3
 """Authority a formal mandate adds when the dashboard switches one on (as in ``cstd_anchor``)."""
 
-GROUP_LABELS = {
-    "developed_gov": "developed governments",
-    "developing_gov": "developing governments",
-    "business": "business",
-    "civil_society": "civil society",
-    "technical": "technical community",
-    "igo": "intergovernmental orgs",
-}
-GROUP_COLOURS = {
-    "developed_gov": "#1f4e79",
-    "developing_gov": "#c55a11",
-    "business": "#7f7f7f",
-    "civil_society": "#548235",
-    "technical": "#7030a0",
-    "igo": "#bf9000",
-}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

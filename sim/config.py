@@ -21,6 +21,17 @@ from omegaconf import DictConfig, OmegaConf
 GROUPS = ("developed_gov", "developing_gov", "business", "civil_society", "technical", "igo")
 """Stakeholder groups, in the order of the integer group codes used in the arrays."""
 
+GROUP_LABELS = {
+    "developed_gov": "developed governments",
+    "developing_gov": "developing governments",
+    "business": "business",
+    "civil_society": "civil society",
+    "technical": "technical community",
+    "igo": "intergovernmental organisations",
+    "governments": "governments",
+}
+"""Readable names of the groups, for tables, figures and the dashboard."""
+
 REGIONS = ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG")
 """UN regional groups, in the order of the integer region codes."""
 

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.config import GROUPS
+from sim.config import GROUP_LABELS, GROUPS
 from sim.store import RunStore, run_key
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
@@ -112,15 +112,6 @@ UNITS = {
     "issue_coverage": "share of runs",
 }
 
-GROUP_LABELS = {
-    "developed_gov": "developed governments",
-    "developing_gov": "developing governments",
-    "business": "business",
-    "civil_society": "civil society",
-    "technical": "technical community",
-    "igo": "intergovernmental organisations",
-    "governments": "governments",
-}
 
 FIGURE_KINDS = (
     "scenario_comparison",

@@ -93,7 +93,7 @@ class Figure:
 
 
 def group_label(g: str) -> str:
-    from sim.experiment import GROUP_LABELS
+    from sim.config import GROUP_LABELS
 
     return GROUP_LABELS.get(g, g).capitalize()
 
