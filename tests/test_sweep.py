@@ -250,6 +250,11 @@ def test_manifest_records_provenance(tmp_path):
     prov = meta["provenance"]
     assert prov["packages"]["hydra-core"] and "git_commit" in prov
     assert set(meta["scenario_configs"]) == {"status_quo", "cstd_anchor"}
+    resolved = meta["resolved_configs"]  # every scenario x grid point, fully resolved
+    assert len(resolved) == 4 and {c["scenario"] for c in resolved.values()} == {
+        "status_quo", "cstd_anchor",
+    }  # fmt: skip
+    assert {c["forum"]["igf"]["remote"] for c in resolved.values()} == {True, False}
 
 
 def test_slurm_example_config_composes(tmp_path):
