@@ -13,6 +13,9 @@ market-led / multistakeholder end and 1 the binding intergovernmental end.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -280,10 +283,52 @@ def to_container(cfg: DictConfig | GovsimConfig | dict[str, Any]) -> dict[str, A
     return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)  # type: ignore[return-value]
 
 
+_SCALARS = {int: int, float: (int, float), bool: bool, str: str}
+
+
+def _build(cls: type, data: Any) -> Any:
+    """Build dataclass ``cls`` from a plain dict, recursing into nested dataclass fields.
+
+    Raises KeyError on a key the schema does not have (the caller then falls back to
+    OmegaConf, whose error names the key).
+    """
+    hints = typing.get_type_hints(cls)
+    unknown = set(data) - set(hints)
+    if unknown:
+        raise KeyError(f"{cls.__name__} has no keys {sorted(unknown)}")
+    kwargs = {}
+    for name, value in data.items():
+        hint = hints[name]
+        args = typing.get_args(hint)
+        if dataclasses.is_dataclass(hint):
+            value = _build(hint, value)
+        elif typing.get_origin(hint) is dict and args and dataclasses.is_dataclass(args[1]):
+            value = {k: _build(args[1], v) for k, v in value.items()}
+        elif hint in _SCALARS and not isinstance(value, _SCALARS[hint]):
+            raise TypeError(f"{cls.__name__}.{name}: {value!r} is not {hint.__name__}")
+        elif isinstance(value, dict):
+            value = dict(value)
+        elif isinstance(value, list):
+            value = list(value)
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
 def as_config(cfg: DictConfig | GovsimConfig | dict[str, Any]) -> GovsimConfig:
-    """Any config form -> a typed :class:`GovsimConfig` (validated against the schema)."""
+    """Any config form -> a typed :class:`GovsimConfig` (validated against the schema).
+
+    A plain dict from :func:`to_container` (what studies store and send to worker
+    processes) takes a fast path that builds the dataclasses directly — an OmegaConf
+    merge costs several times a whole run. Anything else, or a dict the fast path
+    cannot place, goes through OmegaConf, whose errors name the offending key.
+    """
     if isinstance(cfg, GovsimConfig):
         return cfg
+    if isinstance(cfg, dict):
+        try:
+            return _build(GovsimConfig, copy.deepcopy(cfg))
+        except (KeyError, TypeError, AttributeError):
+            pass
     merged = OmegaConf.merge(OmegaConf.structured(GovsimConfig), cfg)
     return OmegaConf.to_object(merged)  # type: ignore[return-value]
 
