@@ -201,6 +201,11 @@ def voice_shares(voice: ArrayLike, groups: ArrayLike, n_groups: int) -> np.ndarr
     totals = group_totals(voice, groups, n_groups)
     if np.any(totals < 0):
         raise ValueError("voice must be non-negative")
+    return _shares(totals, n_groups)
+
+
+def _shares(totals: np.ndarray, n_groups: int) -> np.ndarray:
+    """Group totals as shares of their sum (all ``nan`` if it is 0), unchecked."""
     grand_total = totals.sum()
     if grand_total == 0:
         return np.full(n_groups, np.nan)
@@ -261,7 +266,11 @@ def gini(x: ArrayLike) -> float:
     ValueError
         If any value is negative or not finite.
     """
-    values = _nonnegative_1d(x, "gini")
+    return _gini(_nonnegative_1d(x, "gini"))
+
+
+def _gini(values: np.ndarray) -> float:
+    """:func:`gini` of a finite, non-negative 1-D float array, unchecked (the model's path)."""
     n = values.size
     total = values.sum()
     if n == 0 or total == 0:
@@ -297,7 +306,11 @@ def theil(x: ArrayLike) -> float:
     ValueError
         If any value is negative or not finite.
     """
-    values = _nonnegative_1d(x, "theil")
+    return _theil(_nonnegative_1d(x, "theil"))
+
+
+def _theil(values: np.ndarray) -> float:
+    """:func:`theil` of a finite, non-negative 1-D float array, unchecked."""
     total = values.sum()
     if values.size == 0 or total == 0:
         return 0.0
@@ -344,11 +357,19 @@ def theil_decomposition(
     """
     values = _nonnegative_1d(x, "theil_decomposition")
     codes = _as_group_codes(groups, n_groups, values.size)
+    return _theil_parts(values, codes, n_groups)
+
+
+def _theil_parts(
+    values: np.ndarray, codes: np.ndarray, n_groups: int
+) -> tuple[float, float, float]:
+    """:func:`theil_decomposition` of checked inputs (finite non-negative floats, codes in
+    range), without re-checking them: the model's path, once per meeting."""
     grand_total = values.sum()
     if values.size == 0 or grand_total == 0:
         return 0.0, 0.0, 0.0
 
-    total = theil(values)
+    total = _theil(values)
     scaled = _scaled_to_max(values)
     scaled_total = scaled.sum()
     log_mu = np.log(scaled_total / values.size)
@@ -439,6 +460,13 @@ def attainment(outcome: ArrayLike, initial_position: ArrayLike, salience: ArrayL
     ):
         raise ValueError("positions and outcomes must lie in [0, 1]")
 
+    return _attainment(outcome_arr, position, weight)
+
+
+def _attainment(outcome: np.ndarray, position: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """:func:`attainment` of checked float arrays, unchecked (the model's path; its initial
+    positions and saliences never change and its policy stays in [0, 1])."""
+    outcome_arr = outcome
     decided = np.isfinite(outcome_arr)
     included_weight = np.where(decided, weight, 0.0)
     distance = np.where(decided, np.abs(np.where(decided, outcome_arr, 0.0) - position), 0.0)

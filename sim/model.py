@@ -62,20 +62,25 @@ def _append_rows(table: dict[str, list], columns: dict[str, list]) -> None:
 
 
 def _breakdown(codes, n_codes, onsite, remote, voice) -> dict[str, list]:
-    """Per code present (group or region): eligible, onsite, remote, voice share and ratio."""
+    """Per code present (group or region): eligible, onsite, remote, voice share and ratio.
+
+    The same arithmetic as :func:`metrics.voice_shares` and
+    :func:`metrics.representation_ratio`, without re-validating the model's own
+    arrays (codes in range, voice non-negative) at every meeting.
+    """
     eligible = np.bincount(codes, minlength=n_codes)
-    share = metrics.voice_shares(voice, codes, n_codes)
+    share = metrics._shares(np.bincount(codes, voice, n_codes), n_codes)
     eligible_share = eligible / max(eligible.sum(), 1)
-    ratio = metrics.representation_ratio(share, eligible_share)
     seen = np.flatnonzero(eligible)
+    share_seen, eligible_seen = share[seen], eligible_share[seen]  # eligible_share > 0 here
     return {
         "seen": seen,
         "eligible": eligible[seen].tolist(),
         "onsite": np.bincount(codes, onsite, n_codes)[seen].astype(int).tolist(),
         "remote": np.bincount(codes, remote, n_codes)[seen].astype(int).tolist(),
-        "voice_share": share[seen].astype(float).tolist(),
-        "eligible_share": eligible_share[seen].astype(float).tolist(),
-        "representation_ratio": ratio[seen].astype(float).tolist(),
+        "voice_share": share_seen.tolist(),
+        "eligible_share": eligible_seen.tolist(),
+        "representation_ratio": (share_seen / eligible_seen).tolist(),
     }
 
 
@@ -141,6 +146,8 @@ class GovernanceModel(mesa.Model):
         # caches: attainment until policy moves, group means until a meeting or new year
         self._mean_salience = self.pop.salience.mean(axis=0)  # saliences are fixed in a run
         self._attainment_cache: tuple[bytes, np.ndarray, float] | None = None
+        self._coverage_cache: tuple[bytes, float] | None = None
+        self._public_policy = self.issue_kinds == "public_policy"
         self._group_means: dict[str, list[float]] | None = None
         self._state_changed = True
 
@@ -149,9 +156,11 @@ class GovernanceModel(mesa.Model):
 
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                "year": lambda m: m.year,
-                "attainment_gap": lambda m: m.attainment_gap(),
-                "policy_coverage": lambda m: m.policy_coverage(),
+                # attribute names and bound methods: Mesa deep-copies a lambda's value
+                # through the generic path at every step (docs/performance.md)
+                "year": "year",
+                "attainment_gap": self.attainment_gap,
+                "policy_coverage": self.policy_coverage,
                 "decisions": "decisions",
             },
             tables={
@@ -273,7 +282,7 @@ class GovernanceModel(mesa.Model):
         key = self.policy.tobytes()
         cache = self._attainment_cache
         if cache is None or cache[0] != key:
-            att = metrics.attainment(self.policy, self.pop.position0, self.pop.salience)
+            att = metrics._attainment(self.policy, self.pop.position0, self.pop.salience)
             att.flags.writeable = False
             gap = metrics.attainment_gap(att, self.pop.group, DEVELOPED, DEVELOPING)
             cache = self._attainment_cache = (key, att, gap)
@@ -287,9 +296,13 @@ class GovernanceModel(mesa.Model):
     def policy_coverage(self) -> float:
         """Salience-weighted share of public-policy issues on which a forum with decision power
         (binding outcomes: by its nature or by a mandate) adopted an outcome."""
-        return metrics.policy_coverage(
-            self.adopted_ever, self._mean_salience, self.issue_kinds == "public_policy"
-        )
+        key = self.adopted_ever.tobytes()  # cached until a binding adoption on a new issue
+        if self._coverage_cache is None or self._coverage_cache[0] != key:
+            value = metrics.policy_coverage(
+                self.adopted_ever, self._mean_salience, self._public_policy
+            )
+            self._coverage_cache = (key, value)
+        return self._coverage_cache[1]
 
     # ----- data -------------------------------------------------------------------
     # Rows go straight into the DataCollector's column lists (``datacollector.tables``),
@@ -304,9 +317,10 @@ class GovernanceModel(mesa.Model):
             groups = self.pop.group
             count = np.maximum(np.bincount(groups, minlength=N_GROUPS), 1)
             engagement = self.pop.engagement.mean(axis=1)
-            att_total = metrics.group_totals(np.nan_to_num(att), groups, N_GROUPS)
-            eng_total = metrics.group_totals(engagement, groups, N_GROUPS)
-            exp_total = metrics.group_totals(self.pop.expertise, groups, N_GROUPS)
+            # metrics.group_totals without re-checking the model's own group codes
+            att_total = np.bincount(groups, np.nan_to_num(att), N_GROUPS)
+            eng_total = np.bincount(groups, engagement, N_GROUPS)
+            exp_total = np.bincount(groups, self.pop.expertise, N_GROUPS)
             means = self._group_means = {
                 "attainment": (att_total / count).tolist(),
                 "engagement": (eng_total / count).tolist(),
@@ -324,14 +338,17 @@ class GovernanceModel(mesa.Model):
         g = self.pop.group[res.idx]
         present = res.present
         onsite, remote = (res.modes == ONSITE).astype(float), (res.modes == REMOTE).astype(float)
-        voice_present, g_present = res.voice[present], g[present]
-        total, between, within = metrics.theil_decomposition(voice_present, g_present, N_GROUPS)
+        # voice shares are finite and non-negative and group codes in range by construction,
+        # so the unchecked paths of the measures apply (same arithmetic as the public ones)
+        voice = np.asarray(res.voice, float)
+        voice_present, g_present = voice[present], g[present].astype(np.intp)
+        total, between, within = metrics._theil_parts(voice_present, g_present, N_GROUPS)
         n_adopted = int(res.adopted.sum())
         _append_rows(tables["meetings"], {
             "forum": [name], "step": [step], "year": [self.year], "month": [self.month],
             "host": [REGIONS[res.host]], "eligible": [len(res.idx)], "onsite": [int(onsite.sum())],
             "remote": [int(remote.sum())], "funded": [int(res.funded.sum())],
-            "voice_gini": [metrics.gini(voice_present)], "voice_theil": [total],
+            "voice_gini": [metrics._gini(voice_present)], "voice_theil": [total],
             "theil_between": [between], "theil_within": [within], "agenda": [len(res.agenda)],
             "adopted": [n_adopted], "declined": [int(res.declined.sum())],
             "decisional": [res.decisional], "deadlocked": [res.decisional and n_adopted == 0],
@@ -340,7 +357,7 @@ class GovernanceModel(mesa.Model):
             ("attendance", "group", g, GROUPS),
             ("regions", "region", self.pop.region[res.idx], REGIONS),
         ):
-            rows = _breakdown(codes, len(labels), onsite, remote, res.voice)
+            rows = _breakdown(codes, len(labels), onsite, remote, voice)
             seen = rows.pop("seen")
             _append_rows(tables[table], {
                 "forum": [name] * len(seen), "step": [step] * len(seen),

@@ -4,6 +4,11 @@ Both models run the same config and seed; the reference decides every meeting
 agent by agent (Mesa ``shuffle_do``) and draws the same random numbers, so
 attendance modes, voice shares, positions after deliberation, proposals,
 adoption, all tables and the run's summary metrics must agree to 1e-9.
+
+The core's fast paths for Hegselmann–Krause (all agenda issues in one pass; the
+sorted numpy path for many speakers; the compiled numba kernel for large
+meetings) must agree with the plain per-issue computation, and a whole run with
+the compiled kernel must equal one with numpy only.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.forums import deliberation
 from sim.model import GovernanceModel
 from sim.summary import run_summary
 from tests.conftest import small
@@ -103,3 +109,71 @@ def test_deliberation_moved_and_some_forum_decided(pair):
     assert not np.allclose(core.pop.position, core.pop.position0)
     assert any(res.modes.any() for _, res, _ in core_meetings)
     assert any(res.decisional for _, res, _ in core_meetings)
+
+
+# ----- the core's fast deliberation paths -------------------------------------------------
+def _hk_per_issue(x, weight, stubbornness, eps, rounds):
+    """Hegselmann–Krause one issue (row) at a time with :func:`neighbour_means` (the plain path)."""
+    out = []
+    speak = weight > 0
+    for row in x:
+        for _ in range(rounds):
+            m = deliberation.neighbour_means(row, row[speak], weight[speak], eps)
+            row = stubbornness * row + (1.0 - stubbornness) * np.where(np.isnan(m), row, m)
+        out.append(row)
+    return np.array(out)
+
+
+def _hk_case(n, k, speak_share, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.random((k, n))
+    x[:, : n // 10] = np.round(x[:, : n // 10], 2)  # ties
+    weight = rng.random(n) * (rng.random(n) < speak_share)
+    return x, weight, 0.6 * rng.random(n)
+
+
+@pytest.mark.parametrize(("n", "k", "speak_share"), [(40, 1, 0.5), (500, 5, 0.3), (3000, 3, 1.0)])
+def test_all_issues_in_one_pass_equals_per_issue(n, k, speak_share):
+    x, weight, stubbornness = _hk_case(n, k, speak_share, seed=n)
+    want = _hk_per_issue(x, weight, stubbornness, 0.15, 3)
+    got = deliberation._hk_rows(x, weight, stubbornness, 0.15, 3)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    sorted_path = [deliberation._hk_sorted(r, weight, stubbornness, 0.15, 3) for r in x]
+    np.testing.assert_allclose(np.array(sorted_path), want, rtol=0, atol=1e-12)
+    rule = deliberation.hegselmann_krause  # 2-D (issues x attendees) and 1-D calls agree
+    np.testing.assert_array_equal(rule(x, weight, stubbornness, 0.15, 3)[0],
+                                  rule(x[0], weight, stubbornness, 0.15, 3))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "speak_share"), [(300, 2, 0.4), (6000, 3, 1.0), (8000, 2, 0.01)]
+)
+def test_compiled_kernel_equals_numpy(n, k, speak_share):
+    pytest.importorskip("numba")
+    kernel = deliberation.compiled_kernel()
+    if kernel is None:
+        pytest.skip("compiled kernel disabled (GOVSIM_NO_NUMBA)")
+    x, weight, stubbornness = _hk_case(n, k, speak_share, seed=n + 1)
+    want = _hk_per_issue(x, weight, stubbornness, 0.2, 4)
+    got = deliberation._hk_compiled(x, weight, stubbornness, 0.2, 4, kernel)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+def test_run_with_compiled_kernel_equals_numpy_only(monkeypatch):
+    """A run whose IGF is large enough for the compiled kernel equals a numpy-only run."""
+    pytest.importorskip("numba")
+    if deliberation.compiled_kernel() is None:
+        pytest.skip("compiled kernel disabled (GOVSIM_NO_NUMBA)")
+    cfg = ["population.extra_actors=9000"]
+    used = []
+    compiled = deliberation._hk_compiled
+    monkeypatch.setattr(
+        deliberation, "_hk_compiled", lambda *a: (used.append(a[0].shape), compiled(*a))[1]
+    )
+    fast = GovernanceModel(config=small(years=1, overrides=cfg)).run()
+    assert used  # the compiled kernel did run
+    monkeypatch.setattr(deliberation, "_kernel", False)  # numpy paths only
+    slow = GovernanceModel(config=small(years=1, overrides=cfg)).run()
+    np.testing.assert_allclose(fast.pop.position, slow.pop.position, rtol=0, atol=1e-12)
+    for name, table in fast.tables().items():
+        pd.testing.assert_frame_equal(table, slow.tables()[name], check_exact=False, atol=1e-12)

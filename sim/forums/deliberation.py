@@ -1,15 +1,40 @@
 """Deliberation rules: how positions move during a meeting.
 
 ``rule(position, weight, stubbornness, confidence, rounds) -> position`` over
-the attendees, one issue at a time (position is 1-D). Speakers are the
-attendees with ``weight > 0``; every attendee listens.
+the attendees. ``position`` is either 1-D (one issue, one entry per attendee)
+or 2-D, shape ``(k, m)``: one row per agenda issue, each deliberated
+independently with the same weights (a meeting passes its whole agenda at
+once, so the per-call cost of numpy is paid once per round, not once per issue
+and round). Speakers are the attendees with ``weight > 0``; every attendee
+listens.
+
+Three interchangeable implementations of Hegselmann–Krause give the same
+window sums, hence the same positions bit for bit (checked in
+``tests/test_rules.py``):
+
+- :func:`_hk_rows` (few attendees): per round, one stable ``argsort`` and one
+  ``cumsum`` over all agenda rows, and two binary searches per row;
+- :func:`_hk_sorted` (numpy, many speakers): everyone kept sorted by position;
+- :func:`_hk_compiled` (numba, at least :data:`COMPILED_MIN` attendees): the same
+  sorted state, but each round one two-pointer sweep (O(n), no binary search)
+  and a radix sort (O(n)) back into position order. numba is imported
+  and the kernel compiled (or loaded from its on-disk cache) only the first time
+  a meeting that large deliberates, so small runs never pay for it; without
+  numba the numpy paths are used.
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from sim.forums.registry import register
+
+COMPILED_MIN = 5_000
+"""Attendees from which the compiled kernel is used (when numba is available)."""
+
+_kernel = None  # the compiled kernel once loaded; False if numba is unavailable or disabled
 
 
 def neighbour_means(x: np.ndarray, xs: np.ndarray, ws: np.ndarray, eps: float) -> np.ndarray:
@@ -29,6 +54,48 @@ def neighbour_means(x: np.ndarray, xs: np.ndarray, ws: np.ndarray, eps: float) -
     w = cw[hi] - cw[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(w > 1e-300, (cwx[hi] - cwx[lo]) / w, np.nan)
+
+
+def _hk_rows(x: np.ndarray, weight: np.ndarray, stubbornness, confidence: float, rounds: int):
+    """Hegselmann–Krause on every row of ``x`` (shape (k, m)) at once.
+
+    Per round: the speakers' positions of all rows are sorted with one
+    ``argsort(axis=1)``, their prefix sums taken with one ``cumsum(axis=1)`` (a
+    sequential sum along each row, the same additions in the same order as
+    :func:`neighbour_means` on that row) and the window bounds found with two
+    binary searches per row. Results equal :func:`neighbour_means` row by row,
+    bit for bit.
+    """
+    k, m = x.shape
+    speak = np.flatnonzero(weight > 0)
+    s = len(speak)
+    ws = weight[speak]
+    base = (np.arange(k) * (s + 1))[:, None]  # row offsets into the flattened prefix sums
+    cw = np.zeros((k, s + 1))
+    cwx = np.zeros((k, s + 1))
+    cw_flat, cwx_flat = cw.ravel(), cwx.ravel()  # views
+    rows = np.arange(k)[:, None]
+    lo = np.empty((k, m), np.intp)
+    hi = np.empty((k, m), np.intp)
+    keep = 1.0 - stubbornness
+    for _ in range(rounds):
+        xs = x[:, speak]
+        order = np.argsort(xs, axis=1, kind="stable")
+        xs = xs[rows, order]
+        wo = ws[order]
+        np.cumsum(wo, axis=1, out=cw[:, 1:])
+        np.cumsum(wo * xs, axis=1, out=cwx[:, 1:])
+        below, above = x - confidence, x + confidence
+        for j in range(k):
+            lo[j] = xs[j].searchsorted(below[j], side="left")
+            hi[j] = xs[j].searchsorted(above[j], side="right")
+        lo += base
+        hi += base
+        w = cw_flat[hi] - cw_flat[lo]
+        # the window mean where some speaker is in range; elsewhere the listener's own position
+        mean = np.divide(cwx_flat[hi] - cwx_flat[lo], w, out=x.copy(), where=w > 1e-300)
+        x = stubbornness * x + keep * mean
+    return x
 
 
 def _hk_sorted(x, weight, stubbornness, confidence, rounds):
@@ -70,6 +137,148 @@ def _hk_sorted(x, weight, stubbornness, confidence, rounds):
     return out
 
 
+def _compile_kernel():
+    """The numba kernel (compiled once, cached on disk), or None without numba."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is pinned in requirements.txt
+        return None
+
+    jit = numba.njit(cache=True, nogil=True)
+
+    @jit
+    def radix_argsort(values, keys, perm, key_tmp, perm_tmp, hist):  # pragma: no cover
+        # Stable argsort of float64 ``values`` (no nan) into ``perm``: LSD radix sort on
+        # order-preserving integer keys, 11 bits a pass, passes with one digit skipped.
+        # Equal values keep index order, exactly as np.argsort(kind="stable").
+        n = len(values)
+        bits = values.view(np.uint64)
+        top = np.uint64(1) << np.uint64(63)
+        hist[:, :] = 0
+        for i in range(n):
+            u = bits[i]
+            if u == top:  # -0.0 sorts with +0.0
+                u = np.uint64(0)
+            k = ~u if u & top else u | top
+            keys[i] = k
+            perm[i] = i
+            for d in range(6):
+                hist[d, (k >> np.uint64(11 * d)) & np.uint64(2047)] += 1
+        for d in range(6):
+            skip = False
+            for c in range(2048):
+                if hist[d, c] == n:
+                    skip = True
+                    break
+            if skip:
+                continue
+            total = 0
+            for c in range(2048):
+                count = hist[d, c]
+                hist[d, c] = total
+                total += count
+            shift = np.uint64(11 * d)
+            for i in range(n):
+                k = keys[i]
+                c = (k >> shift) & np.uint64(2047)
+                dst = hist[d, c]
+                hist[d, c] = dst + 1
+                key_tmp[dst] = k
+                perm_tmp[dst] = perm[i]
+            keys, key_tmp = key_tmp, keys
+            perm, perm_tmp = perm_tmp, perm
+        return perm
+
+    @jit
+    def hk_rows_sorted(x, weight, stubbornness, confidence, rounds):  # pragma: no cover
+        # x: (k, n) positions, one row per issue; weight and stubbornness: (n,).
+        k, n = x.shape
+        out = np.empty_like(x)
+        xo = np.empty(n)
+        wo = np.empty(n)
+        so = np.empty(n)
+        cw = np.zeros(n + 1)
+        cwx = np.zeros(n + 1)
+        by_index = np.empty(n)
+        idx = np.empty(n, np.int64)
+        keys = np.empty(n, np.uint64)
+        key_tmp = np.empty(n, np.uint64)
+        perm_a = np.empty(n, np.int64)
+        perm_b = np.empty(n, np.int64)
+        hist = np.zeros((6, 2048), np.int64)
+        for j in range(k):
+            by_index[:] = x[j]
+            perm = radix_argsort(by_index, keys, perm_a, key_tmp, perm_b, hist)
+            for i in range(n):
+                a = perm[i]
+                idx[i] = a
+                xo[i] = by_index[a]
+                wo[i] = weight[a]
+                so[i] = stubbornness[a]
+            for r in range(rounds):
+                # prefix sums: the same sequential additions as np.cumsum
+                acc_w = 0.0
+                acc_wx = 0.0
+                for i in range(n):
+                    acc_w += wo[i]
+                    acc_wx += wo[i] * xo[i]
+                    cw[i + 1] = acc_w
+                    cwx[i + 1] = acc_wx
+                # two pointers: lo = #{x < x_i - eps}, hi = #{x <= x_i + eps} (sorted queries)
+                lo = 0
+                hi = 0
+                for i in range(n):
+                    below = xo[i] - confidence
+                    above = xo[i] + confidence
+                    while lo < n and xo[lo] < below:
+                        lo += 1
+                    while hi < n and xo[hi] <= above:
+                        hi += 1
+                    w = cw[hi] - cw[lo]
+                    if w > 1e-300:
+                        m = (cwx[hi] - cwx[lo]) / w
+                    else:
+                        m = xo[i]
+                    by_index[idx[i]] = so[i] * xo[i] + (1.0 - so[i]) * m
+                if r == rounds - 1:
+                    break
+                # back into order by (position, index) for the next round
+                perm = radix_argsort(by_index, keys, perm_a, key_tmp, perm_b, hist)
+                for i in range(n):
+                    a = perm[i]
+                    idx[i] = a
+                    xo[i] = by_index[a]
+                    wo[i] = weight[a]
+                    so[i] = stubbornness[a]
+            out[j, :] = by_index
+        return out
+
+    return hk_rows_sorted, radix_argsort
+
+
+def compiled_kernel():
+    """The compiled Hegselmann–Krause kernel, loading it on first use; None if unavailable.
+
+    Set the environment variable ``GOVSIM_NO_NUMBA=1`` to use the numpy paths only.
+    """
+    global _kernel
+    if _kernel is None:
+        compiled = None if os.environ.get("GOVSIM_NO_NUMBA") else _compile_kernel()
+        _kernel = compiled[0] if compiled else False
+    return _kernel or None
+
+
+def _hk_compiled(x, weight, stubbornness, confidence, rounds, kernel):
+    """Hegselmann–Krause on every row of ``x`` (k, n) with the compiled kernel."""
+    return kernel(
+        np.ascontiguousarray(x, float),
+        np.ascontiguousarray(np.where(weight > 0, weight, 0.0), float),
+        np.ascontiguousarray(np.broadcast_to(stubbornness, x.shape[1:]), float),
+        float(confidence),
+        int(rounds),
+    )
+
+
 @register("deliberation", "none")
 def no_deliberation(position, weight, stubbornness, confidence, rounds):
     """Positions do not move."""
@@ -84,17 +293,22 @@ def hegselmann_krause(position, weight, stubbornness, confidence, rounds):
     ``m_i = Σ_{j: |x_j - x_i| <= ε} w_j x_j / Σ_{j: |x_j - x_i| <= ε} w_j`` over
     speakers j. With ``s = 0``, equal weights and a wide bound ε all reach one
     consensus; with a narrow bound opinions split into clusters (Fortunato 2005).
+    ``position`` is 1-D (one issue) or (k, m): k issues deliberated independently.
     """
-    x = np.asarray(position, float).copy()
+    x = np.array(position, float, order="C")  # a copy
+    one_issue = x.ndim == 1
+    x = x.reshape(1, -1) if one_issue else x
+    weight = np.asarray(weight, float)
     speak = weight > 0
-    if not speak.any():
-        return x
-    if len(x) >= 2048 and 4 * np.count_nonzero(speak) >= len(x):  # many speakers: keep sorted
-        s = np.broadcast_to(np.asarray(stubbornness, float), x.shape)
-        return _hk_sorted(x, np.where(speak, weight, 0.0), s, confidence, rounds)
-    ws = weight[speak]
-    for _ in range(rounds):
-        m = neighbour_means(x, x[speak], ws, confidence)
-        m = np.where(np.isnan(m), x, m)
-        x = stubbornness * x + (1.0 - stubbornness) * m
-    return x
+    n = x.shape[1]
+    if not speak.any() or x.shape[0] == 0 or rounds <= 0:
+        out = x
+    elif n >= COMPILED_MIN and (kernel := compiled_kernel()) is not None:
+        out = _hk_compiled(x, weight, stubbornness, confidence, rounds, kernel)
+    elif n >= 2048 and 4 * np.count_nonzero(speak) >= n:  # many speakers: keep sorted
+        s = np.broadcast_to(np.asarray(stubbornness, float), (n,))
+        w = np.where(speak, weight, 0.0)
+        out = np.stack([_hk_sorted(row, w, s, confidence, rounds) for row in x])
+    else:
+        out = _hk_rows(x, weight, np.asarray(stubbornness, float), confidence, rounds)
+    return out[0] if one_issue else out

@@ -9,13 +9,14 @@ Order of events (ODD "process overview"):
    resources) or remote (a flat cost; a voice discount growing with the time-zone gap);
 3. the support rule funds some delegates; the attendance rule picks none/remote/onsite;
 4. the voice rule shares speaking weight among those present;
-5. the deliberation rule moves attendees' positions, issue by issue;
+5. the deliberation rule moves attendees' positions on each agenda issue
+   (independently; all issues in one call);
 6. the compromise proposal (pulled toward fed outcomes) goes to the decision rule,
    then to the ratification rule;
 7. :func:`adapt` updates engagement and expertise from what the meeting gave.
 
 Nothing here loops over actors in Python; the only loops are over agenda issues
-and deliberation rounds.
+(proposal feeds) and deliberation rounds.
 """
 
 from __future__ import annotations
@@ -85,6 +86,18 @@ class MeetingResult:
         return self.modes > 0
 
 
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of a finite 1-D array, bit for bit, without its generic machinery."""
+    n = len(values)
+    if n == 0:
+        return np.nan
+    half = n // 2
+    if n % 2:
+        return np.partition(values, half)[half]
+    part = np.partition(values, (half - 1, half))
+    return (part[half - 1] + part[half]) / 2.0
+
+
 def agenda_of(forum: ForumConfig, issue_kinds: np.ndarray, issue_names) -> np.ndarray:
     """Indices of the issues the forum's scope rule admits."""
     return np.flatnonzero(rule("scope", forum.scope)(issue_kinds, issue_names, forum))
@@ -127,7 +140,7 @@ def hold_meeting(
     # 2. benefit and cost of each mode
     potential = capacity * expertise
     influence = np.array([b.role_influence[x] for x in ROLES])[r] * potential
-    influence /= potential + np.median(potential)
+    influence /= potential + _median(potential)
     fit = pop.ms_preference[idx]
     if forum.venue_type == "multilateral":
         fit = 1.0 - fit
@@ -172,14 +185,14 @@ def hold_meeting(
     present = np.flatnonzero(modes > 0)
     who = idx[present]
     deliberate = rule("deliberation", forum.deliberation)
-    for k in agenda:
-        pop.position[who, k] = deliberate(
-            pop.position[who, k],
-            voice[present],
-            pop.stubbornness[who],
-            forum.confidence,
-            forum.rounds,
-        )
+    block = np.ix_(who, agenda)
+    pop.position[block] = deliberate(  # the whole agenda at once: rows are issues
+        pop.position[block].T,
+        voice[present],
+        pop.stubbornness[who],
+        forum.confidence,
+        forum.rounds,
+    ).T
 
     # 6. proposal, decision, ratification
     decide = present[is_member[present]]
