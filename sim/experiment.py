@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.config import GROUP_LABELS, GROUPS
+from sim.config import GROUP_LABELS, GROUPS, REGIONS
 from sim.store import RunStore, run_key
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
@@ -64,8 +64,12 @@ GROUP_METRICS = {
     "voice_share": "Voice share",
     "representation_ratio": "Representation ratio",
     "attainment": "Attainment",
+    "participation_rate_by_region": "Participation rate",
+    "voice_share_by_region": "Voice share",
+    "representation_ratio_by_region": "Representation ratio",
 }
-"""Measures reported per stakeholder group (a selector must name the group)."""
+"""Measures reported per stakeholder group, or per UN region for the ``*_by_region`` ones
+(a selector must name the group or region: ``representation_ratio_by_region@cstd/African``)."""
 
 FORUM_METRICS = {
     "meetings": "Meetings held",
@@ -97,10 +101,13 @@ UNITS = {
     "participation_remote": "share of eligible seats taken",
     "voice_share": "share of speaking weight",
     "representation_ratio": "voice share ÷ eligible share (1 = parity)",
+    "participation_rate_by_region": "share of eligible seats taken",
+    "voice_share_by_region": "share of speaking weight",
+    "representation_ratio_by_region": "voice share ÷ eligible share (1 = parity)",
     "attainment": "index 0–1 (1 = own position)",
     "meetings": "meetings",
-    "decision_rate": "share of meetings adopting an outcome",
-    "deadlock_rate": "share of decisional meetings",
+    "decision_rate": "share of agenda items adopted",
+    "deadlock_rate": "share of decisional agenda items",
     "time_to_first_agreement": "months",
     "voice_gini": "Gini 0–1",
     "theil_between": "Theil index",
@@ -119,6 +126,7 @@ FIGURE_KINDS = (
     "heatmap",
     "participation_over_time",
     "representation_by_group",
+    "representation_by_region",
     "forum_comparison",
 )
 
@@ -167,7 +175,7 @@ def parse_metric(text: str, forums: set[str], issues: set[str]) -> Metric:
     for tok in filter(None, rest.split("/")):
         kind = (
             "group"
-            if tok in GROUPS or tok == "governments"
+            if tok in GROUPS or tok == "governments" or tok in REGIONS
             else "issue"
             if tok in issues
             else "forum"
@@ -183,8 +191,15 @@ def parse_metric(text: str, forums: set[str], issues: set[str]) -> Metric:
         if kind in parts:
             raise _usage(f"metric {text!r} names two {kind}s")
         parts[kind] = tok
+    by_region = name.endswith("_by_region")
     if name in GROUP_METRICS and "group" not in parts:
-        raise _usage(f"metric {text!r} is per group: name one, e.g. {name}@developing_gov")
+        example = "African" if by_region else "developing_gov"
+        raise _usage(f"metric {text!r} is per group: name one, e.g. {name}@{example}")
+    if name in GROUP_METRICS and (parts["group"] in REGIONS) != by_region:
+        raise _usage(
+            f"metric {text!r}: {name} is reported per "
+            + (f"region ({', '.join(REGIONS)})" if by_region else f"group ({', '.join(GROUPS)})")
+        )
     if name in ISSUE_METRICS and "issue" not in parts:
         raise _usage(f"metric {text!r} is per issue: name one, e.g. {name}@ai_governance")
     if name not in GROUP_METRICS and "group" in parts and name != "resource_elasticity":

@@ -9,7 +9,7 @@ seed and git commit. Uses matplotlib's Agg backend (no display needed).
 
 Standard figures (see :data:`sim.experiment.FIGURE_KINDS`):
 ``scenario_comparison``, ``metric_vs_parameter``, ``heatmap``,
-``participation_over_time``, ``representation_by_group``.
+``participation_over_time``, ``representation_by_group``, ``representation_by_region``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.config import GROUPS  # noqa: E402
+from sim.config import GROUPS, REGIONS  # noqa: E402
 
 OKABE_ITO = {
     "black": "#000000",
@@ -351,6 +351,15 @@ def participation_over_time(yearly: pd.DataFrame, study, out_dir: Path, source: 
 
 def representation_by_group(table: pd.DataFrame, study, out_dir: Path, source: str) -> Figure:
     """Representation ratio by stakeholder group (pooled over forums), bars per scenario."""
+    return _representation_bars(table, study, out_dir, source, by_region=False)
+
+
+def representation_by_region(table: pd.DataFrame, study, out_dir: Path, source: str) -> Figure:
+    """Representation ratio by UN region (all actors by home region), bars per scenario."""
+    return _representation_bars(table, study, out_dir, source, by_region=True)
+
+
+def _representation_bars(table, study, out_dir: Path, source: str, by_region: bool) -> Figure:
     from sim.experiment import Metric
     from sim.stats import summarise
 
@@ -358,36 +367,46 @@ def representation_by_group(table: pd.DataFrame, study, out_dir: Path, source: s
     t = table
     for k, v in point.items():
         t = t[t[k] == v]
-    metrics = [Metric(f"representation_ratio@{g}", "representation_ratio", group=g) for g in GROUPS]
+    name = "representation_ratio_by_region" if by_region else "representation_ratio"
+    cats = REGIONS if by_region else GROUPS
+    metrics = [Metric(f"{name}@{c}", name, group=c) for c in cats]
     s = summarise(t, metrics, list(study.grid))
     fig, ax = plt.subplots(figsize=SLIDE)
     n = len(study.scenarios)
     width = 0.8 / n
     for i, sc in enumerate(study.scenarios):
         d = s[s["scenario"] == sc].set_index("metric").reindex([m.text for m in metrics])
-        xs = np.arange(len(GROUPS)) + (i - (n - 1) / 2) * width
+        xs = np.arange(len(cats)) + (i - (n - 1) / 2) * width
         err = np.vstack([d["mean"] - d["lo"], d["hi"] - d["mean"]]).clip(min=0)
         ax.bar(xs, d["mean"], width * 0.95, color=SCENARIO_COLOURS[i % 8], label=study.label(sc),
                hatch=HATCHES[i % 8], edgecolor="white", yerr=np.nan_to_num(err), capsize=3,
                error_kw={"lw": 1.2})  # fmt: skip
     ax.axhline(1.0, color="black", lw=1.2, ls="--")
-    ax.text(len(GROUPS) - 0.5, 1.0, " parity", va="bottom", ha="right", fontsize=11)
-    ax.set_xticks(range(len(GROUPS)), [_wrap(group_label(g), 16) for g in GROUPS])
-    for tick, g in zip(ax.get_xticklabels(), GROUPS, strict=True):
-        tick.set_color(GROUP_COLOURS[g])
-        tick.set_fontweight("bold")
+    ax.text(len(cats) - 0.5, 1.0, " parity", va="bottom", ha="right", fontsize=11)
+    ax.set_xticks(range(len(cats)), [_wrap(c if by_region else group_label(c), 16) for c in cats])
+    if not by_region:
+        for tick, g in zip(ax.get_xticklabels(), GROUPS, strict=True):
+            tick.set_color(GROUP_COLOURS[g])
+            tick.set_fontweight("bold")
     ax.set_ylabel("representation ratio\n(voice share ÷ share of eligible actors; 1 = parity)")
     ax.legend(frameon=False, loc="upper right")
     ax.grid(axis="x", visible=False)
-    title = "Who is heard: representation ratio by stakeholder group"
+    what = "UN region" if by_region else "stakeholder group"
+    title = f"Who is heard: representation ratio by {what}"
     where = ", ".join(f"{param_label(k)} {value_label(v)}" for k, v in point.items())
+    whose = (
+        "All actors (governments and organisations) by home region: a region's"
+        if by_region
+        else "A group's"
+    )
     caption = (
-        "A group's share of speaking weight divided by its share of the actors eligible to "
-        "attend, averaged over meetings of all forums; above 1 a group is heard more than its "
+        f"{whose} share of speaking weight divided by its share of the actors eligible to "
+        "attend, averaged over meetings of all forums; above 1 it is heard more than its "
         f"numbers, below 1 less. Bars: mean over {study.replicates} replicates; whiskers: 95% "
         "interval" + (f"; {where}." if where else ".")
     )
-    return save(fig, out_dir, "representation_by_group", title, caption, source)
+    key = "representation_by_region" if by_region else "representation_by_group"
+    return save(fig, out_dir, key, title, caption, source)
 
 
 FORUM_PANELS = [
@@ -467,4 +486,6 @@ def draw_all(
                 out.append(forum_comparison(table, study, out_dir, source))
             elif k == "representation_by_group":
                 out.append(representation_by_group(table, study, out_dir, source))
+            elif k == "representation_by_region":
+                out.append(representation_by_region(table, study, out_dir, source))
     return out

@@ -90,6 +90,9 @@ def test_invariants_of_a_run(seed, scenario):
     by_meeting = att.groupby(["forum", "step"])
     np.testing.assert_allclose(by_meeting["voice_share"].sum(), 1.0, atol=1e-9)
     np.testing.assert_allclose(by_meeting["eligible_share"].sum(), 1.0, atol=1e-9)
+    regions = t["regions"].groupby(["forum", "step"])
+    np.testing.assert_allclose(regions["voice_share"].sum(), 1.0, atol=1e-9)
+    np.testing.assert_array_equal(regions["eligible"].sum(), by_meeting["eligible"].sum())
     assert ((att["onsite"] + att["remote"]) <= att["eligible"]).all()
     assert meetings["voice_gini"].between(0, 1).all()
     assert (meetings["theil_between"] >= -1e-12).all() and (

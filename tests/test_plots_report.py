@@ -56,6 +56,8 @@ def test_metric_selectors():
     assert (m.name, m.forum, m.group) == ("representation_ratio", "igf", "developing_gov")
     assert parse_metric("deadlock_rate@cstd", forums, issues).forum == "cstd"
     assert parse_metric("issue_coverage@ai_governance", forums, issues).issue == "ai_governance"
+    m = parse_metric("representation_ratio_by_region@cstd/African", forums, issues)
+    assert (m.name, m.forum, m.group) == ("representation_ratio_by_region", "cstd", "African")
     from sim.cli import UsageError
 
     for bad, needle in [
@@ -63,6 +65,8 @@ def test_metric_selectors():
         ("deadlock_rate@mars", "mars"),
         ("attainment_gap@cstd", "whole-run"),
         ("nope", "unknown metric"),
+        ("representation_ratio@African", "per group"),
+        ("representation_ratio_by_region@developing_gov", "per region"),
     ]:
         with pytest.raises(UsageError, match=needle):
             parse_metric(bad, forums, issues)
@@ -88,6 +92,7 @@ figures:
   - metric_vs_parameter
   - participation_over_time
   - representation_by_group
+  - representation_by_region
 """
     p = tmp_path / "mini.yaml"
     p.write_text(study_text)
@@ -105,10 +110,11 @@ figures:
     assert (out / "summary.csv").read_text() == first
     names = {f.name for f in (out / "figures").iterdir()}
     for stem in ("scenario_comparison", "metric_vs_behaviour_polarization",
-                 "participation_over_time", "representation_by_group"):  # fmt: skip
+                 "participation_over_time", "representation_by_group",
+                 "representation_by_region"):  # fmt: skip
         assert {f"{stem}.png", f"{stem}.svg", f"{stem}.pdf"} <= names
     html = (out / "briefing.html").read_text()
-    assert html.count("data:image/png;base64,") == 4  # self-contained
+    assert html.count("data:image/png;base64,") == 5  # self-contained
     assert "Does anything change in a tiny world?" in html
     md = (out / "briefing.md").read_text()
     for section in ("## Headline", "## Figures", "## Method", "## Parameters", "## Provenance"):
