@@ -67,6 +67,10 @@ GROUP_METRICS = {
     "participation_rate_by_region": "Participation rate",
     "voice_share_by_region": "Voice share",
     "representation_ratio_by_region": "Representation ratio",
+    "banzhaf_power": "A priori voting power (Banzhaf)",
+    "shapley_shubik_power": "A priori voting power (Shapley–Shubik)",
+    "board_banzhaf_power": "Board's power to decline advice (Banzhaf)",
+    "board_shapley_shubik_power": "Board's power to decline advice (Shapley–Shubik)",
 }
 """Measures reported per stakeholder group, or per UN region for the ``*_by_region`` ones
 (a selector must name the group or region: ``representation_ratio_by_region@cstd/African``)."""
@@ -104,6 +108,10 @@ UNITS = {
     "participation_rate_by_region": "share of eligible seats taken",
     "voice_share_by_region": "share of speaking weight",
     "representation_ratio_by_region": "voice share ÷ eligible share (1 = parity)",
+    "banzhaf_power": "share of voting power",
+    "shapley_shubik_power": "share of voting power",
+    "board_banzhaf_power": "share of voting power",
+    "board_shapley_shubik_power": "share of voting power",
     "attainment": "index 0–1 (1 = own position)",
     "meetings": "meetings",
     "decision_rate": "share of agenda items adopted",

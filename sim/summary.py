@@ -81,6 +81,47 @@ def _forum_rows(meetings: pd.DataFrame, outcomes: pd.DataFrame, forum: str) -> l
     ]
 
 
+def _power_rows(model) -> list[dict]:
+    """A priori voting power of each group where votes decide, in the final year.
+
+    For a forum deciding by ``majority``, the game is one vote per member with
+    quota ``max(floor(n/2) + 1, ceil(threshold * n))``; for a ratifying ``board``,
+    one vote per director with quota ``ceil(supermajority * b)`` (the power to
+    decline advice). Each group's power is the sum of its voters' normalised
+    Banzhaf and Shapley-Shubik indices (:mod:`sim.power`; exact for these sizes).
+    """
+    from sim import power
+    from sim.forums.membership import MEMBER
+
+    rows = []
+    for fi, (name, f) in enumerate(zip(model.forum_names, model.forums, strict=True)):
+        games = []
+        if f.decision == "majority":
+            groups = model.pop.group[model.roles(fi) == MEMBER]
+            n = len(groups)
+            quota = max(n // 2 + 1, int(np.ceil(f.threshold * n - 1e-9)))
+            games.append(("", groups, quota))
+        if f.ratification == "board":
+            seats = f.board_seats
+            groups = np.repeat([GROUPS.index(g) for g in seats], list(seats.values()))
+            games.append(("board_", groups, int(np.ceil(f.supermajority * len(groups) - 1e-9))))
+        for prefix, groups, quota in games:
+            if len(groups) == 0:
+                continue
+            weights = np.ones(len(groups))
+            for metric, index in (("banzhaf_power", power.banzhaf),
+                                  ("shapley_shubik_power", power.shapley_shubik)):  # fmt: skip
+                # exact for committees of these sizes; a fixed generator if one were sampled
+                values = index(weights, max(quota, 1), rng=np.random.default_rng(0)).values
+                totals = np.bincount(groups, weights=values, minlength=len(GROUPS))
+                rows += [
+                    {"metric": prefix + metric, "forum": name, "group": GROUPS[g],
+                     "value": float(totals[g])}
+                    for g in np.flatnonzero(np.bincount(groups, minlength=len(GROUPS)))
+                ]  # fmt: skip
+    return rows
+
+
 def run_summary(model) -> pd.DataFrame:
     """The headline measures of a finished (or running) model, as a long table."""
     tables = model.tables()
@@ -117,6 +158,7 @@ def run_summary(model) -> pd.DataFrame:
         {"metric": "policy_coverage", "forum": "all", "group": "all",
          "value": model.policy_coverage()},
     ]  # fmt: skip
+    rows += _power_rows(model)
     return pd.DataFrame(rows, columns=["metric", "forum", "group", "value"])
 
 

@@ -107,6 +107,8 @@ def test_invariants_of_a_run(seed, scenario):
     att_values = s[s["metric"] == "attainment"]["value"]
     assert att_values.between(0, 1).all()
     assert 0 <= scalar(s, "policy_coverage") <= 1
+    board = s[s["metric"] == "board_banzhaf_power"]  # the ICANN Board reviews GAC advice
+    assert board["value"].sum() == pytest.approx(1.0) and (board["value"] >= 0).all()
     assert (model.pop.position >= 0).all() and (model.pop.position <= 1).all()
     assert (model.pop.budget >= -1e-9).all()  # nobody travels beyond its yearly budget
     o = t["outcomes"]
@@ -206,6 +208,16 @@ def test_every_scenario_runs_end_to_end(scenario, tmp_path):
     assert np.isfinite(scalar(s, "attainment_gap"))
     assert (tmp_path / "config.yaml").exists() and (tmp_path / "provenance.json").exists()
     assert set(GROUPS[:2]) <= set(s["group"])
+
+
+def test_voting_power_of_a_majority_forum_follows_its_seats():
+    cfg = small("wgec", years=1, overrides=["forum.wgec.decision=majority"])
+    s = run_summary(GovernanceModel(config=cfg, rng=4).run())
+    power = s[(s["metric"] == "banzhaf_power") & (s["forum"] == "wgec")].set_index("group")
+    # one vote per member: 22 governments and 5 from each of four other groups
+    assert power["value"].sum() == pytest.approx(1.0)
+    assert power.loc[["developed_gov", "developing_gov"], "value"].sum() == pytest.approx(22 / 42)
+    assert power.loc["business", "value"] == pytest.approx(5 / 42)
 
 
 def test_the_default_config_is_the_status_quo():
