@@ -13,6 +13,9 @@ Sections (all by default; pick with ``--only``):
   being one eligible actor at one meeting) and peak memory (``ru_maxrss`` of a
   fresh subprocess) at 10^3, 10^4, 10^5 actors (synthetic non-state actors
   added with ``population.extra_actors``);
+- ``hk``: Hegselmann–Krause at the size of the IGF at 10^5 actors (67,000
+  attendees who all speak, 5 issues, 3 rounds): the numpy path against the
+  compiled (numba) kernel, and the one-off cost of loading the kernel;
 - ``reference``: the vectorized core against the per-agent reference
   (``benchmarks/reference.py``) at 10^3 and 10^4 actors, one simulated year;
 - ``workers``: study throughput (runs per second) with 1 and 2 worker processes;
@@ -42,7 +45,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from sim.compose import load_config  # noqa: E402
 from sim.model import GovernanceModel  # noqa: E402
 
-SECTIONS = ("default", "collect", "scale", "reference", "workers", "study")
+SECTIONS = ("default", "collect", "scale", "hk", "reference", "workers", "study")
 
 
 def median_time(fn, repeats: int) -> tuple[float, list[float]]:
@@ -100,8 +103,13 @@ import json, resource, statistics, sys, time
 sys.path.insert(0, {root!r})
 from sim.compose import load_config
 from sim.model import GovernanceModel
+from sim.forums import deliberation
 n, years, repeats = {n}, {years}, {repeats}
 cfg = load_config("status_quo", [f"population.extra_actors={{n}}", f"years={{years}}"])
+t0 = time.perf_counter()
+if n >= deliberation.COMPILED_MIN:  # import numba, load (or compile) the kernel: once a process
+    deliberation.compiled_kernel()
+jit = time.perf_counter() - t0
 times, builds = [], []
 for r in range(repeats):
     t0 = time.perf_counter()
@@ -114,7 +122,7 @@ for r in range(repeats):
     m.run()
     times.append(time.perf_counter() - t0)
     del m
-print(json.dumps(dict(n=n, build=statistics.median(builds),
+print(json.dumps(dict(n=n, jit=jit, build=statistics.median(builds),
     run=statistics.median(times), actor_meetings=sum(seen), meetings=len(seen),
     maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 """
@@ -123,7 +131,7 @@ print(json.dumps(dict(n=n, build=statistics.median(builds),
 def scale(repeats: int, sizes=(1_000, 10_000, 100_000)) -> None:
     print(f"meeting throughput and peak memory (status_quo + extra actors, 2 years), "
           f"median of {repeats} runs per size, each size in a fresh process:")  # fmt: skip
-    print(f"  {'extra actors':>12} {'build s':>8} {'run s':>8} {'actor-mtgs':>11} "
+    print(f"  {'extra actors':>12} {'jit s':>6} {'build s':>8} {'run s':>8} {'actor-mtgs':>11} "
           f"{'actor-mtgs/s':>13} {'ns/actor-mtg':>13} {'peak MB':>8}")  # fmt: skip
     per = {}
     for n in sizes:
@@ -134,13 +142,41 @@ def scale(repeats: int, sizes=(1_000, 10_000, 100_000)) -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rate = r["actor_meetings"] / r["run"]
         per[n] = r["run"] / r["actor_meetings"]
-        print(f"  {n:>12,} {r['build']:8.2f} {r['run']:8.3f} {r['actor_meetings']:>11,} "
+        print(f"  {n:>12,} {r['jit']:6.2f} {r['build']:8.2f} {r['run']:8.3f} "
+              f"{r['actor_meetings']:>11,} "
               f"{rate:>13,.0f} {per[n] * 1e9:>13.0f} {r['maxrss_mb']:>8.0f}")  # fmt: skip
     if 1_000 in per and 100_000 in per:
         print(
             f"  time per actor-meeting, 10^5 / 10^3: {per[100_000] / per[1_000]:.2f} "
             "(target <= 2); peak memory target at 10^5: < 500 MB; throughput target >= 1e7/s"
         )
+
+
+def hk(repeats: int, n: int = 67_000, issues: int = 5, rounds: int = 3) -> None:
+    import numpy as np
+
+    from sim.forums import deliberation
+
+    t0 = time.perf_counter()
+    kernel = deliberation.compiled_kernel()
+    load = time.perf_counter() - t0
+    rng = np.random.default_rng(5)
+    x, weight, stubbornness = rng.random((issues, n)), rng.random(n), 0.5 * rng.random(n)
+    eps = 0.25
+    print(f"Hegselmann-Krause, {n:,} attendees (all speak) x {issues} issues x {rounds} rounds, "
+          f"median of {repeats}:")  # fmt: skip
+    t_np, _ = median_time(lambda: [deliberation._hk_sorted(r, weight, stubbornness, eps, rounds)
+                                   for r in x], repeats)  # fmt: skip
+    print(f"  numpy (sorted path)    {t_np * 1e3:8.1f} ms")
+    if kernel is None:
+        print("  compiled kernel: unavailable (numba not installed or GOVSIM_NO_NUMBA set)")
+        return
+    t_jit, _ = median_time(
+        lambda: deliberation._hk_compiled(x, weight, stubbornness, eps, rounds, kernel), repeats
+    )
+    print(f"  compiled (numba)       {t_jit * 1e3:8.1f} ms   ratio {t_np / t_jit:.1f}x; "
+          f"per attendee-issue-round {t_jit / (n * issues * rounds) * 1e9:.1f} ns")  # fmt: skip
+    print(f"  kernel load in this process (import numba + on-disk cache, or compile): {load:.2f} s")
 
 
 def reference(repeats: int, sizes=(1_000, 10_000)) -> None:
@@ -228,6 +264,7 @@ def main(argv: list[str] | None = None) -> None:
             "default": lambda: default_run(reps * 3),
             "collect": lambda: collect_overhead(reps),
             "scale": lambda: scale(3 if not args.quick else 1),
+            "hk": lambda: hk(reps),
             "reference": lambda: reference(reps if not args.quick else 2),
             "workers": lambda: workers(3 if not args.quick else 1),
             "study": study,

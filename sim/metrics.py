@@ -103,6 +103,9 @@ def _scaled_to_max(values: np.ndarray) -> np.ndarray:
     return values / values.max()
 
 
+_TINY = np.finfo(float).tiny
+
+
 def _x_log_ratio(x: np.ndarray, reference: np.ndarray, log_reference: np.ndarray) -> np.ndarray:
     """Elementwise ``x * ln(x / reference)`` with the convention ``0 ln 0 = 0``.
 
@@ -111,7 +114,7 @@ def _x_log_ratio(x: np.ndarray, reference: np.ndarray, log_reference: np.ndarray
     ``ln(x) - log_reference``.
     """
     positive = x > 0
-    tiny = np.finfo(float).tiny
+    tiny = _TINY
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         ratio = x / reference
         direct = np.log(ratio)

@@ -318,7 +318,7 @@ class GovernanceModel(mesa.Model):
             count = np.maximum(np.bincount(groups, minlength=N_GROUPS), 1)
             engagement = self.pop.engagement.mean(axis=1)
             # metrics.group_totals without re-checking the model's own group codes
-            att_total = np.bincount(groups, np.nan_to_num(att), N_GROUPS)
+            att_total = np.bincount(groups, np.where(np.isnan(att), 0.0, att), N_GROUPS)
             eng_total = np.bincount(groups, engagement, N_GROUPS)
             exp_total = np.bincount(groups, self.pop.expertise, N_GROUPS)
             means = self._group_means = {

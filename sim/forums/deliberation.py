@@ -10,10 +10,10 @@ listens.
 
 Three interchangeable implementations of Hegselmann–Krause give the same
 window sums, hence the same positions bit for bit (checked in
-``tests/test_rules.py``):
+``tests/test_reference.py``):
 
 - :func:`_hk_rows` (few attendees): per round, one stable ``argsort`` and one
-  ``cumsum`` over all agenda rows, and two binary searches per row;
+  ``cumsum`` over all agenda rows, and one binary search per row;
 - :func:`_hk_sorted` (numpy, many speakers): everyone kept sorted by position;
 - :func:`_hk_compiled` (numba, at least :data:`COMPILED_MIN` attendees): the same
   sorted state, but each round one two-pointer sweep (O(n), no binary search)
@@ -33,6 +33,10 @@ from sim.forums.registry import register
 
 COMPILED_MIN = 5_000
 """Attendees from which the compiled kernel is used (when numba is available)."""
+
+RADIX_BITS = 11  # bits per radix-sort pass of the compiled kernel
+RADIX_PASSES = (64 + RADIX_BITS - 1) // RADIX_BITS
+RADIX_MASK = (1 << RADIX_BITS) - 1
 
 _kernel = None  # the compiled kernel once loaded; False if numba is unavailable or disabled
 
@@ -62,8 +66,8 @@ def _hk_rows(x: np.ndarray, weight: np.ndarray, stubbornness, confidence: float,
     Per round: the speakers' positions of all rows are sorted with one
     ``argsort(axis=1)``, their prefix sums taken with one ``cumsum(axis=1)`` (a
     sequential sum along each row, the same additions in the same order as
-    :func:`neighbour_means` on that row) and the window bounds found with two
-    binary searches per row. Results equal :func:`neighbour_means` row by row,
+    :func:`neighbour_means` on that row) and both window bounds found with one
+    binary search per row. Results equal :func:`neighbour_means` row by row,
     bit for bit.
     """
     k, m = x.shape
@@ -75,8 +79,8 @@ def _hk_rows(x: np.ndarray, weight: np.ndarray, stubbornness, confidence: float,
     cwx = np.zeros((k, s + 1))
     cw_flat, cwx_flat = cw.ravel(), cwx.ravel()  # views
     rows = np.arange(k)[:, None]
-    lo = np.empty((k, m), np.intp)
-    hi = np.empty((k, m), np.intp)
+    bounds = np.empty((k, 2 * m), np.intp)  # [lo | hi] per row
+    queries = np.empty((k, 2 * m))
     keep = 1.0 - stubbornness
     for _ in range(rounds):
         xs = x[:, speak]
@@ -85,12 +89,13 @@ def _hk_rows(x: np.ndarray, weight: np.ndarray, stubbornness, confidence: float,
         wo = ws[order]
         np.cumsum(wo, axis=1, out=cw[:, 1:])
         np.cumsum(wo * xs, axis=1, out=cwx[:, 1:])
-        below, above = x - confidence, x + confidence
+        # one binary search per row for both bounds: #{x_j <= q} = #{x_j < next float after q}
+        np.subtract(x, confidence, out=queries[:, :m])
+        np.nextafter(x + confidence, np.inf, out=queries[:, m:])
         for j in range(k):
-            lo[j] = xs[j].searchsorted(below[j], side="left")
-            hi[j] = xs[j].searchsorted(above[j], side="right")
-        lo += base
-        hi += base
+            bounds[j] = xs[j].searchsorted(queries[j], side="left")
+        bounds += base
+        lo, hi = bounds[:, :m], bounds[:, m:]
         w = cw_flat[hi] - cw_flat[lo]
         # the window mean where some speaker is in range; elsewhere the listener's own position
         mean = np.divide(cwx_flat[hi] - cwx_flat[lo], w, out=x.copy(), where=w > 1e-300)
@@ -149,7 +154,7 @@ def _compile_kernel():
     @jit
     def radix_argsort(values, keys, perm, key_tmp, perm_tmp, hist):  # pragma: no cover
         # Stable argsort of float64 ``values`` (no nan) into ``perm``: LSD radix sort on
-        # order-preserving integer keys, 11 bits a pass, passes with one digit skipped.
+        # order-preserving integer keys, RADIX_BITS bits a pass, passes with one digit skipped.
         # Equal values keep index order, exactly as np.argsort(kind="stable").
         n = len(values)
         bits = values.view(np.uint64)
@@ -162,25 +167,25 @@ def _compile_kernel():
             k = ~u if u & top else u | top
             keys[i] = k
             perm[i] = i
-            for d in range(6):
-                hist[d, (k >> np.uint64(11 * d)) & np.uint64(2047)] += 1
-        for d in range(6):
+            for d in range(RADIX_PASSES):
+                hist[d, (k >> np.uint64(RADIX_BITS * d)) & np.uint64(RADIX_MASK)] += 1
+        for d in range(RADIX_PASSES):
             skip = False
-            for c in range(2048):
+            for c in range(RADIX_MASK + 1):
                 if hist[d, c] == n:
                     skip = True
                     break
             if skip:
                 continue
             total = 0
-            for c in range(2048):
+            for c in range(RADIX_MASK + 1):
                 count = hist[d, c]
                 hist[d, c] = total
                 total += count
-            shift = np.uint64(11 * d)
+            shift = np.uint64(RADIX_BITS * d)
             for i in range(n):
                 k = keys[i]
-                c = (k >> shift) & np.uint64(2047)
+                c = (k >> shift) & np.uint64(RADIX_MASK)
                 dst = hist[d, c]
                 hist[d, c] = dst + 1
                 key_tmp[dst] = k
@@ -205,7 +210,7 @@ def _compile_kernel():
         key_tmp = np.empty(n, np.uint64)
         perm_a = np.empty(n, np.int64)
         perm_b = np.empty(n, np.int64)
-        hist = np.zeros((6, 2048), np.int64)
+        hist = np.zeros((RADIX_PASSES, RADIX_MASK + 1), np.int64)
         for j in range(k):
             by_index[:] = x[j]
             perm = radix_argsort(by_index, keys, perm_a, key_tmp, perm_b, hist)

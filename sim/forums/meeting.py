@@ -86,6 +86,11 @@ class MeetingResult:
         return self.modes > 0
 
 
+def _cross(rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.ix_(rows, columns)`` for integer index arrays, without its generic checks."""
+    return rows[:, None], columns
+
+
 def _median(values: np.ndarray) -> float:
     """``np.median`` of a finite 1-D array, bit for bit, without its generic machinery."""
     n = len(values)
@@ -144,7 +149,7 @@ def hold_meeting(
     fit = pop.ms_preference[idx]
     if forum.venue_type == "multilateral":
         fit = 1.0 - fit
-    agenda_salience = pop.salience[np.ix_(idx, agenda)].mean(axis=1)
+    agenda_salience = pop.salience[_cross(idx, agenda)].mean(axis=1)
     benefit = (
         b.benefit_scale
         * pop.engagement[idx, fi]
@@ -185,7 +190,7 @@ def hold_meeting(
     present = np.flatnonzero(modes > 0)
     who = idx[present]
     deliberate = rule("deliberation", forum.deliberation)
-    block = np.ix_(who, agenda)
+    block = _cross(who, agenda)
     pop.position[block] = deliberate(  # the whole agenda at once: rows are issues
         pop.position[block].T,
         voice[present],
@@ -198,8 +203,8 @@ def hold_meeting(
     decide = present[is_member[present]]
     if len(decide) == 0 and forum.decision == "none":
         decide = present[voice[present] > 0]
-    pos = pop.position[np.ix_(idx[decide], agenda)]
-    sal = pop.salience[np.ix_(idx[decide], agenda)]
+    pos = pop.position[_cross(idx[decide], agenda)]
+    sal = pop.salience[_cross(idx[decide], agenda)]
     proposal = compromise_proposal(pos, voice[decide], sal)
     for source, w in links.feeds:
         fed = messages[source, agenda]
@@ -266,8 +271,8 @@ def adapt(
     produced = np.where(np.isfinite(produced), produced, policy_before[agenda])
     present = modes > 0
     who = idx[present]
-    sal = pop.salience[np.ix_(who, agenda)]
-    dist = (sal * np.abs(pop.position[np.ix_(who, agenda)] - produced)).sum(axis=1)
+    sal = pop.salience[_cross(who, agenda)]
+    dist = (sal * np.abs(pop.position[_cross(who, agenda)] - produced)).sum(axis=1)
     dist /= np.maximum(sal.sum(axis=1), 1e-12)
     relative_voice = np.minimum(1.0, result.voice[present] * present.sum())
     payoff = 0.5 * (1.0 - dist + relative_voice)
