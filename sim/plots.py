@@ -281,7 +281,10 @@ def heatmap(
         ax.set_ylabel(param_label(y))
         ax.grid(False)
         ax.set_title(study.label(s), loc="left")
-    cb = fig.colorbar(im, ax=list(axes[0]), shrink=0.85)
+    # lay the panels out first, then give the colour bar its own axes to their right
+    # (colorbar(ax=...) followed by subplots_adjust would draw it over the last panel)
+    fig.subplots_adjust(left=0.07, right=0.84, bottom=0.14, top=0.86, wspace=0.25)
+    cb = fig.colorbar(im, cax=fig.add_axes((0.87, 0.14, 0.018, 0.72)))
     cb.set_label(_wrap(f"{metric.label} ({metric.unit})", 50))
     title = f"{metric.label}: {param_label(x)} × {param_label(y)}"
     fixed = ", ".join(f"{param_label(k)} {value_label(v)}" for k, v in others.items())
@@ -293,7 +296,6 @@ def heatmap(
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"heatmap_{metric.text.replace('@', '_').replace('/', '_')}"
     paths = {ext: out_dir / f"{name}.{ext}" for ext in ("png", "svg", "pdf")}
-    fig.subplots_adjust(left=0.07, right=0.86, bottom=0.14, top=0.86, wspace=0.25)
     for ext, p in paths.items():
         fig.savefig(p, dpi=200 if ext == "png" else "figure")
     plt.close(fig)
