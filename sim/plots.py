@@ -238,8 +238,8 @@ def metric_vs_parameter(
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    if len(labels) > 1:
-        fig.legend(handles, labels, loc="upper right", frameon=False, ncols=min(len(labels), 3))
+    if len(labels) > 1:  # inside the first panel: a figure legend collided with the title
+        axes.flat[0].legend(handles, labels, frameon=False, loc="best")
     title = f"{study.title}: the measures against {param_label(x)}"
     held = ", ".join(f"{param_label(k)} {value_label(v)}" for k, v in fixed.items())
     caption = (
