@@ -94,7 +94,7 @@ RUN_METRICS = {
 }
 """Whole-run measures."""
 
-ISSUE_METRICS = {"issue_coverage": "Share of runs with a decision on"}
+ISSUE_METRICS = {"issue_coverage": "Share of runs with a binding decision on"}
 """Per issue: 1 when some forum with decision power adopted an outcome on it, else 0."""
 
 METRICS = {**GROUP_METRICS, **FORUM_METRICS, **RUN_METRICS, **ISSUE_METRICS}
@@ -549,14 +549,11 @@ TABLE_COLUMNS = ["kind", "metric", "forum", "group", "issue", "year", "value"]
 
 
 def _issue_rows(model, tables: dict[str, pd.DataFrame]) -> list[dict]:
-    out, mt = tables["outcomes"], tables["meetings"]
-    decided: set[str] = set()
-    if len(out) and len(mt):
-        m = out.merge(mt[["forum", "step", "decisional"]], on=["forum", "step"], how="left")
-        decided = set(m.loc[m["adopted"].astype(bool) & m["decisional"].astype(bool), "issue"])
+    """Per issue, 1 if a forum with decision power (binding outcomes) adopted an outcome on it:
+    the per-issue counterpart of policy coverage (``model.adopted_ever``)."""
     return [
-        {"metric": "issue_coverage", "issue": name, "value": float(name in decided)}
-        for name in model.issue_names
+        {"metric": "issue_coverage", "issue": name, "value": float(done)}
+        for name, done in zip(model.issue_names, model.adopted_ever, strict=True)
     ]
 
 

@@ -36,8 +36,14 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
+OUTPUT_VERSION = 2
+"""Version of what a stored run contains. It is part of every run key, so bumping it when
+the model's results or the stored table change makes old stores recompute instead of
+silently mixing outputs of two versions of the code."""
+
+
 def run_key(config: Mapping[str, Any], root_seed: int, replicate: int) -> str:
-    """The key of one run: first 20 hex digits of a sha256 over config, root seed and replicate.
+    """The key of one run: first 20 hex digits of a sha256 over config, seed and output version.
 
     Parameters
     ----------
@@ -47,7 +53,12 @@ def run_key(config: Mapping[str, Any], root_seed: int, replicate: int) -> str:
         The run's random stream is ``SeedSequence(root_seed, spawn_key=(replicate,))``.
     """
     text = canonical_json(
-        {"config": config, "root_seed": int(root_seed), "replicate": int(replicate)}
+        {
+            "config": config,
+            "root_seed": int(root_seed),
+            "replicate": int(replicate),
+            "output_version": OUTPUT_VERSION,
+        }
     )
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
