@@ -466,11 +466,24 @@ def attainment(outcome: ArrayLike, initial_position: ArrayLike, salience: ArrayL
     return _attainment(outcome_arr, position, weight)
 
 
-def _attainment(outcome: np.ndarray, position: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def _attainment(
+    outcome: np.ndarray,
+    position: np.ndarray,
+    weight: np.ndarray,
+    weight_total: np.ndarray | None = None,
+) -> np.ndarray:
     """:func:`attainment` of checked float arrays, unchecked (the model's path; its initial
-    positions and saliences never change and its policy stays in [0, 1])."""
+    positions and saliences never change and its policy stays in [0, 1]).
+
+    ``weight_total`` may pass ``weight.sum(axis=1)``, precomputed; it is used when every
+    issue is decided (then the masks select everything and the result is the same).
+    """
     outcome_arr = outcome
     decided = np.isfinite(outcome_arr)
+    if decided.all():  # nothing to mask: the same sums without the masking temporaries
+        weighted_distance = (weight * np.abs(outcome_arr - position)).sum(axis=1)
+        total = weight.sum(axis=1) if weight_total is None else weight_total
+        return np.clip(1.0 - _safe_divide(weighted_distance, total), 0.0, 1.0)
     included_weight = np.where(decided, weight, 0.0)
     distance = np.where(decided, np.abs(np.where(decided, outcome_arr, 0.0) - position), 0.0)
     weighted_distance = (included_weight * distance).sum(axis=1)

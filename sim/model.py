@@ -147,6 +147,7 @@ class GovernanceModel(mesa.Model):
         self._mean_salience = self.pop.salience.mean(axis=0)  # saliences are fixed in a run
         self._attainment_cache: tuple[bytes, np.ndarray, float] | None = None
         self._coverage_cache: tuple[bytes, float] | None = None
+        self._salience_total: np.ndarray | None = None
         self._public_policy = self.issue_kinds == "public_policy"
         self._group_means: dict[str, list[float]] | None = None
         self._state_changed = True
@@ -282,7 +283,11 @@ class GovernanceModel(mesa.Model):
         key = self.policy.tobytes()
         cache = self._attainment_cache
         if cache is None or cache[0] != key:
-            att = metrics._attainment(self.policy, self.pop.position0, self.pop.salience)
+            if self._salience_total is None:  # saliences are fixed in a run
+                self._salience_total = self.pop.salience.sum(axis=1)
+            att = metrics._attainment(
+                self.policy, self.pop.position0, self.pop.salience, self._salience_total
+            )
             att.flags.writeable = False
             gap = metrics.attainment_gap(att, self.pop.group, DEVELOPED, DEVELOPING)
             cache = self._attainment_cache = (key, att, gap)
