@@ -42,7 +42,7 @@ import sys
 import time
 import traceback
 from collections.abc import Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -695,16 +695,17 @@ def execute(
         else:
             with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
                 pending = {pool.submit(_run_and_store, s, str(store.root)): s for s in todo}
-                while pending:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        spec = pending.pop(fut)
-                        try:
-                            record(*fut.result())
-                        except BrokenProcessPool as e:
-                            err = f"worker process died: {e}"
-                            store.write_failure(spec.key, err)
-                            record(spec.key, err)
+                # as_completed waits on all futures once; calling wait(FIRST_COMPLETED) in a
+                # loop re-arms every pending future per completion, O(n^2) work that starved
+                # the workers of a core on 1,000-run studies
+                for fut in as_completed(pending):
+                    spec = pending[fut]
+                    try:
+                        record(*fut.result())
+                    except BrokenProcessPool as e:
+                        err = f"worker process died: {e}"
+                        store.write_failure(spec.key, err)
+                        record(spec.key, err)
     finally:
         bar.close()
     return report
