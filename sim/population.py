@@ -26,8 +26,9 @@ DEVELOPED, DEVELOPING, BUSINESS, CIVIL, TECHNICAL, IGO = range(len(GROUPS))
 _UNCLASSIFIED = INCOMES.index("unclassified")
 DEVELOPING_RULES = {
     "not_high_income": lambda income: income != INCOMES.index("high"),
-    "low_or_lower_middle": lambda income: (income <= INCOMES.index("lower-middle"))
-    | (income == _UNCLASSIFIED),
+    "low_or_lower_middle": lambda income: (
+        (income <= INCOMES.index("lower-middle")) | (income == _UNCLASSIFIED)
+    ),
     "low_income_only": lambda income: (income == INCOMES.index("low")) | (income == _UNCLASSIFIED),
 }
 """How "developing" is read off the income group (default: not high income). A state the
