@@ -118,6 +118,17 @@ def _study_path(name_or_path: str | Path) -> Path:
     raise FileNotFoundError(f"no study {name_or_path!r}; known studies: {', '.join(known)}")
 
 
+def _check_metrics(metrics: Sequence[Metric]) -> None:
+    """Each output must be a measure the run summary reports (the studies' one definition)."""
+    from sim.experiment import METRICS
+
+    for m in metrics:
+        if m.metric not in METRICS:
+            raise ValueError(
+                f"metrics.{m.name}: unknown metric {m.metric!r}; metrics: {', '.join(METRICS)}"
+            )
+
+
 def parse_study(doc: Mapping[str, Any], text: str = "") -> SensitivityStudy:
     """A :class:`SensitivityStudy` from a parsed YAML mapping (raises ValueError when malformed)."""
     params = []
@@ -142,6 +153,7 @@ def parse_study(doc: Mapping[str, Any], text: str = "") -> SensitivityStudy:
     ]
     if not metrics:
         raise ValueError("a sensitivity study needs at least one metric")
+    _check_metrics(metrics)
     stages = []
     for i, spec in enumerate(doc.get("stages") or []):
         method = spec.get("method")

@@ -61,8 +61,10 @@ def concede(proposal, position, weight, salience, objectors, step) -> np.ndarray
     return proposal + step * (target - proposal)
 
 
-def _bargain(position, weight, salience, proposal, status_quo, rounds, behaviour, blocked):
-    """Concession rounds: while ``blocked(objectors)`` holds on an issue, concede on it."""
+def _bargain(position, weight, salience, proposal, status_quo, forum, behaviour, blocked):
+    """Up to ``forum.concession_rounds`` rounds: while ``blocked(objectors)`` holds on an
+    issue, concede on it. Returns the final proposal and the objection mask."""
+    rounds = forum.concession_rounds
     b = behaviour
     p = proposal.copy()
     obj = objecting(position, salience, p, status_quo, b.objection_tolerance, b.reservation)
@@ -91,16 +93,8 @@ def consensus(position, weight, salience, proposal, status_quo, forum: ForumConf
     ``forum.concession_rounds`` rounds (1: a single objection blocks).
     """
     need = forum.blocking_objections
-    p, obj = _bargain(
-        position,
-        weight,
-        salience,
-        proposal,
-        status_quo,
-        forum.concession_rounds,
-        behaviour,
-        lambda o: o.sum(axis=0) >= need,
-    )
+    blocked = lambda o: o.sum(axis=0) >= need  # noqa: E731
+    p, obj = _bargain(position, weight, salience, proposal, status_quo, forum, behaviour, blocked)
     n_obj = obj.sum(axis=0)
     adopted = (n_obj < need) & (len(weight) > 0) & np.isfinite(p)
     return Decision(adopted, p, n_obj)
@@ -117,16 +111,8 @@ def rough_consensus(
     """
     m = max(len(weight), 1)
     share = lambda o: o.sum(axis=0) / m  # noqa: E731
-    p, obj = _bargain(
-        position,
-        weight,
-        salience,
-        proposal,
-        status_quo,
-        forum.concession_rounds,
-        behaviour,
-        lambda o: share(o) > forum.threshold,
-    )
+    blocked = lambda o: share(o) > forum.threshold  # noqa: E731
+    p, obj = _bargain(position, weight, salience, proposal, status_quo, forum, behaviour, blocked)
     adopted = (share(obj) <= forum.threshold) & (len(weight) > 0) & np.isfinite(p)
     return Decision(adopted, p, obj.sum(axis=0))
 
