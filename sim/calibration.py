@@ -54,7 +54,7 @@ import yaml
 
 from sim.config import GROUPS, REGIONS, GovsimConfig
 from sim.model import GovernanceModel
-from sim.sensitivity import with_values
+from sim.sensitivity import parameter_ranges, with_values
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
@@ -196,12 +196,7 @@ class CalibrationStudy:
 
 def parse_study(doc: Mapping[str, Any], text: str = "") -> CalibrationStudy:
     """A :class:`CalibrationStudy` from a parsed YAML mapping."""
-    params = []
-    for key, spec in (doc.get("parameters") or {}).items():
-        low, high = float(spec["low"]), float(spec["high"])
-        if not low < high:
-            raise ValueError(f"parameters.{key}: low={low} must be below high={high}")
-        params.append(FreeParameter(key, low, high))
+    params = [FreeParameter(key, low, high) for key, low, high, _ in parameter_ranges(doc)]
     if not params:
         raise ValueError("a calibration study needs at least one parameter")
     targets = Path(doc.get("targets", TARGETS))

@@ -129,16 +129,30 @@ def _check_metrics(metrics: Sequence[Metric]) -> None:
             )
 
 
-def parse_study(doc: Mapping[str, Any], text: str = "") -> SensitivityStudy:
-    """A :class:`SensitivityStudy` from a parsed YAML mapping (raises ValueError when malformed)."""
-    params = []
+def parameter_ranges(doc: Mapping[str, Any]) -> list[tuple[str, float, float, Mapping]]:
+    """``(key, low, high, spec)`` for each entry of a study's ``parameters:`` mapping.
+
+    Shared by sensitivity and calibration studies; raises ValueError naming the key
+    when a range is missing or empty.
+    """
+    out = []
     for key, spec in (doc.get("parameters") or {}).items():
-        low, high = float(spec["low"]), float(spec["high"])
+        try:
+            low, high = float(spec["low"]), float(spec["high"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"parameters.{key} needs numeric low and high") from None
         if not low < high:
             raise ValueError(f"parameters.{key}: low={low} must be below high={high}")
-        params.append(
-            Parameter(key, low, high, bool(spec.get("integer", False)), spec.get("label", ""))
-        )
+        out.append((key, low, high, spec))
+    return out
+
+
+def parse_study(doc: Mapping[str, Any], text: str = "") -> SensitivityStudy:
+    """A :class:`SensitivityStudy` from a parsed YAML mapping (raises ValueError when malformed)."""
+    params = [
+        Parameter(key, low, high, bool(spec.get("integer", False)), spec.get("label", ""))
+        for key, low, high, spec in parameter_ranges(doc)
+    ]
     if len(params) < 2:
         raise ValueError("a sensitivity study needs at least two parameters")
     metrics = [
