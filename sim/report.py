@@ -129,17 +129,38 @@ def readings(diffs: pd.DataFrame, study) -> list[str]:
 
 
 def parameter_table(meta: dict[str, Any], study) -> pd.DataFrame:
-    """Forum settings per scenario (at the first grid point), from the resolved configs."""
+    """Forum settings per scenario (at the first grid point), from the resolved configs.
+
+    Authority and bindingness are shown as the links make them (a mandate raises
+    a forum's authority and makes it binding), with the links into each forum.
+    """
+    from sim.config import as_config
+    from sim.forums.links import resolve_links
+
     rows = []
     for s, cfg in (meta.get("scenario_configs") or {}).items():
         if not cfg:
             continue
+        typed = as_config(cfg)
+        effective = dict(zip(typed.forum, resolve_links(typed.forum, typed.links), strict=True))
         for name, f in cfg["forum"].items():
             row = {"scenario": study.label(s)}
             for key, title in PARAMETERS:
                 v = f.get(key)
                 row[title] = ", ".join(map(str, v)) if isinstance(v, list) else v
             row["forum"] = f"{f.get('label') or name} ({name})"
+            row["authority (0–1)"] = round(effective[name].authority, 3)
+            row["binding"] = effective[name].binding
+            row["links in"] = (
+                ", ".join(
+                    f"{link.kind}"
+                    + (f" from {link.source}" if link.source else "")
+                    + f" ({link.weight:g})"
+                    for link in typed.links.values()
+                    if link.target == name
+                )
+                or "–"
+            )
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -170,7 +191,8 @@ body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:
 margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.8em;margin-bottom:.2em}
 h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;margin:1em 0;font-size:.92em}
+table{border-collapse:collapse;margin:1em 0;font-size:.92em;
+display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
 th{background:#f3f3f3}tr:nth-child(even) td{background:#fafafa}
 figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}
