@@ -198,6 +198,7 @@ def test_all_studies_are_shipped():
         "decision_rules",
         "cstd_anchor",
         "emerging_issues",
+        "scenario_catalogue",
     }
     assert expected <= set(SHIPPED)
 
