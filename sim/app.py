@@ -380,28 +380,36 @@ def StatusCard(model: DashboardModel):
     return _html("\n".join(parts), style="line-height: 1.5")
 
 
+def _chart(heading: str, figure: Figure):
+    """A titled matplotlib chart panel."""
+    with solara.Column(gap="0px") as main:
+        _html(heading)
+        solara.FigureMatplotlib(figure, format="png", dpi=90)
+    return main
+
+
 def RepresentationChart(model: GovernanceModel):
     """Representation ratio by group, per forum."""
-    with solara.Column(gap="0px") as main:
-        _html("<b>Representation ratio by group</b> (voice share ÷ share of the eligible)")
-        solara.FigureMatplotlib(representation_figure(model), format="png", dpi=90)
-    return main
+    return _chart(
+        "<b>Representation ratio by group</b> (voice share ÷ share of the eligible)",
+        representation_figure(model),
+    )
 
 
 def AttainmentChart(model: GovernanceModel):
     """Attainment gap and policy coverage over time."""
-    with solara.Column(gap="0px") as main:
-        _html("<b>Attainment gap</b> (developed − developing governments; 0 = equal)")
-        solara.FigureMatplotlib(attainment_figure(model), format="png", dpi=90)
-    return main
+    return _chart(
+        "<b>Attainment gap</b> (developed − developing governments; 0 = equal)",
+        attainment_figure(model),
+    )
 
 
 def ParticipationChart(model: GovernanceModel):
     """Participation by mode, per forum."""
-    with solara.Column(gap="0px") as main:
-        _html("<b>Participation by mode</b> (share of the eligible attending)")
-        solara.FigureMatplotlib(participation_figure(model), format="png", dpi=90)
-    return main
+    return _chart(
+        "<b>Participation by mode</b> (share of the eligible attending)",
+        participation_figure(model),
+    )
 
 
 def OutcomeTable(model: GovernanceModel):

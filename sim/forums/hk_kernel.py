@@ -65,6 +65,17 @@ def radix_argsort(values, keys, perm, key_tmp, perm_tmp, hist):
 
 
 @jit
+def _gather(perm, x, weight, stubbornness, idx, xo, wo, so):
+    """Lay positions, weights and stubbornness out in the sorted order ``perm``."""
+    for i in range(len(perm)):
+        a = perm[i]
+        idx[i] = a
+        xo[i] = x[a]
+        wo[i] = weight[a]
+        so[i] = stubbornness[a]
+
+
+@jit
 def hk_rows_sorted(x, weight, stubbornness, confidence, rounds):
     # x: (k, n) positions, one row per issue; weight and stubbornness: (n,).
     k, n = x.shape
@@ -84,12 +95,7 @@ def hk_rows_sorted(x, weight, stubbornness, confidence, rounds):
     for j in range(k):
         by_index[:] = x[j]
         perm = radix_argsort(by_index, keys, perm_a, key_tmp, perm_b, hist)
-        for i in range(n):
-            a = perm[i]
-            idx[i] = a
-            xo[i] = by_index[a]
-            wo[i] = weight[a]
-            so[i] = stubbornness[a]
+        _gather(perm, by_index, weight, stubbornness, idx, xo, wo, so)
         for r in range(rounds):
             # prefix sums: the same sequential additions as np.cumsum
             acc_w = 0.0
@@ -119,11 +125,6 @@ def hk_rows_sorted(x, weight, stubbornness, confidence, rounds):
                 break
             # back into order by (position, index) for the next round
             perm = radix_argsort(by_index, keys, perm_a, key_tmp, perm_b, hist)
-            for i in range(n):
-                a = perm[i]
-                idx[i] = a
-                xo[i] = by_index[a]
-                wo[i] = weight[a]
-                so[i] = stubbornness[a]
+            _gather(perm, by_index, weight, stubbornness, idx, xo, wo, so)
         out[j, :] = by_index
     return out
