@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVER = r"""
 import copy, sys, time
 sys.path.insert(0, {root!r})
-from sim.compose import load_config
+from sim.model.compose import load_config
 from sim.model import GovernanceModel
 cfg = load_config("status_quo")
 GovernanceModel(config=copy.deepcopy(cfg)).run()

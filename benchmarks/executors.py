@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.experiment import expand, load_study, run_spec
-from sim.store import RunStore
+from sim.studies.experiment import expand, load_study, run_spec
+from sim.studies.store import RunStore
 
 STUDY = """
 name: bench_executors
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--executors", default="loop,local,basic,joblib,submitit_local")
     args = parser.parse_args()
-    from sim.sweep import execute_with_launcher
+    from sim.studies.launch import execute_with_launcher
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench_executors.yaml"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.compose import load_config  # noqa: E402
 from sim.model import GovernanceModel  # noqa: E402
+from sim.model.compose import load_config  # noqa: E402
 
 STAGES = [
     ("meeting: hold_meeting (all rules)", "meeting.py", "hold_meeting"),

@@ -1,6 +1,6 @@
 """A per-agent reference implementation of a meeting: the oracle and speed baseline.
 
-The vectorized core (:func:`sim.forums.hold_meeting`, :func:`sim.forums.adapt`)
+The vectorized core (:func:`sim.model.forums.hold_meeting`, :func:`sim.model.forums.adapt`)
 runs a meeting as array operations over all eligible actors. This module writes
 the same rules the idiomatic Mesa way: every :class:`Delegate` decides in its
 own methods, called through ``AgentSet.shuffle_do``/``do``, one agent at a time:
@@ -41,13 +41,13 @@ from typing import Any
 import numpy as np
 from mesa.agentset import AgentSet
 
-import sim.model as core_model
-from sim.actors import Actor
-from sim.config import ROLES, BehaviourConfig, ForumConfig
-from sim.forums.links import ForumLinks
-from sim.forums.meeting import ONSITE, REMOTE, STAKEHOLDER, TIMEZONE, TRAVEL, MeetingResult
-from sim.forums.membership import MEMBER, PARTICIPANT
-from sim.forums.registry import rule
+import sim.model.model as core_model
+from sim.model.actors import Actor
+from sim.model.config import ROLES, BehaviourConfig, ForumConfig
+from sim.model.forums.links import ForumLinks
+from sim.model.forums.meeting import ONSITE, REMOTE, STAKEHOLDER, TIMEZONE, TRAVEL, MeetingResult
+from sim.model.forums.membership import MEMBER, PARTICIPANT
+from sim.model.forums.registry import rule
 
 SUPPORTED = {
     "attendance": {"logit", "best_response", "everyone_onsite"},
@@ -250,7 +250,7 @@ class ReferenceModel(core_model.GovernanceModel):
     def hold_meeting(
         self, pop, forum, fi, links, roles, host, agenda, policy, messages, board, behaviour, rng
     ) -> MeetingResult:
-        """The meeting of :func:`sim.forums.hold_meeting`, decided agent by agent."""
+        """The meeting of :func:`sim.model.forums.hold_meeting`, decided agent by agent."""
         idx = np.flatnonzero(roles > 0)
         r = roles[idx]
         eligible = AgentSet([self.delegates[i] for i in idx], random=self.random)
@@ -370,7 +370,7 @@ class ReferenceModel(core_model.GovernanceModel):
         return adopted, p.copy(), n_obj
 
     def adapt_after(self, pop, fi, result: MeetingResult, policy_before, links, behaviour) -> None:
-        """:func:`sim.forums.adapt`, agent by agent."""
+        """:func:`sim.model.forums.adapt`, agent by agent."""
         mt = self._mt
         agenda = result.agenda
         produced = np.where(

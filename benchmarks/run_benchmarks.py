@@ -42,8 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from sim.compose import load_config  # noqa: E402
 from sim.model import GovernanceModel  # noqa: E402
+from sim.model.compose import load_config  # noqa: E402
 
 SECTIONS = ("default", "collect", "scale", "hk", "reference", "workers", "study")
 
@@ -101,9 +101,9 @@ def collect_overhead(repeats: int) -> None:
 SCALE_CHILD = r"""
 import json, resource, statistics, sys, time
 sys.path.insert(0, {root!r})
-from sim.compose import load_config
+from sim.model.compose import load_config
 from sim.model import GovernanceModel
-from sim.forums import deliberation
+from sim.model.forums import deliberation
 n, years, repeats = {n}, {years}, {repeats}
 cfg = load_config("status_quo", [f"population.extra_actors={{n}}", f"years={{years}}"])
 t0 = time.perf_counter()
@@ -155,7 +155,7 @@ def scale(repeats: int, sizes=(1_000, 10_000, 100_000)) -> None:
 def hk(repeats: int, n: int = 67_000, issues: int = 5, rounds: int = 3) -> None:
     import numpy as np
 
-    from sim.forums import deliberation
+    from sim.model.forums import deliberation
 
     t0 = time.perf_counter()
     kernel = deliberation.compiled_kernel()

@@ -1,15 +1,24 @@
-"""Command-line entry points: ``govsim run`` (a Hydra app) and the study commands.
+"""Every ``govsim`` command, and nothing else.
 
-Each command is a thin wrapper around a plain function that tests call
-directly: :func:`run` for ``govsim run``. Configuration errors are reported as
-one message naming the key and the allowed values, with exit status 2 and no
+Each command parses its arguments (argparse subcommands; ``govsim run`` hands its
+Hydra overrides to a Hydra app) and calls plain functions of the layers below:
+:mod:`sim.studies` to run, :mod:`sim.analysis` to analyse, :mod:`sim.present` to
+draw and write briefings. A user's mistake (:class:`~sim.errors.UsageError`,
+:class:`~sim.errors.ConfigError`) is printed as one line with exit status 2 and no
 traceback, before any work starts.
+
+Flags are the same across commands: ``-j/--jobs`` (worker processes),
+``-q/--quiet`` (no progress or tables), ``--out`` (results folder; default
+``results/...`` under the working directory).
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import logging
+import os
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -17,105 +26,50 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from sim.config import ConfigError, GovsimConfig, as_config, to_container, validate
+from sim import __version__
+from sim.analysis import calibration, sensitivity
+from sim.errors import ConfigError, UsageError
+from sim.model.compose import load_config
+from sim.model.config import as_config, register_configs
+from sim.model.summary import headline_table, scalar
+from sim.model.validate import validate
+from sim.present.analysis_figures import plot_fit, sensitivity_figures
+from sim.present.report import build_briefing
+from sim.resources import CONFIG_DIR, results_dir
+from sim.studies.experiment import load_study
+from sim.studies.launch import (
+    aggregate_sweep,
+    check_launcher,
+    find_results,
+    format_status,
+    in_multirun,
+    multirun_stored,
+    record_multirun_job,
+    run_study,
+    study_status,
+    write_aggregate,
+)
+from sim.studies.single import run
 
-ROOT = Path(__file__).resolve().parents[1]
+RUN_HELP = """\
+usage: govsim run [KEY=VALUE ...] [-m KEY=A,B ...]
 
-if not OmegaConf.has_resolver("govsim.root"):
-    OmegaConf.register_new_resolver("govsim.root", lambda: str(ROOT))
+Run one scenario (default: status_quo, seed 0, 10 years) and print its headline table.
 
-log = logging.getLogger("govsim")
+examples:
+  govsim run scenario=cstd_anchor seed=3
+  govsim run forum.igf.remote=false years=5
+  govsim run -m scenario=status_quo,cstd_anchor seed='range(3)'   # a Hydra multirun
+  govsim run hydra.run.dir=/tmp/myrun                             # choose the run folder
 
-
-class UsageError(Exception):
-    """A problem with what the user asked for; printed as one line, exit status 2."""
-
-
-def provenance(cfg: GovsimConfig | None = None) -> dict:
-    """Seed, package versions and git commit: what is needed to reproduce a result."""
-    import platform
-    import subprocess
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {}
-    pkgs = ("govsim", "mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf")
-    launchers = ("hydra-joblib-launcher", "hydra-submitit-launcher", "submitit", "joblib")
-    for pkg in (*pkgs, *launchers):
-        try:
-            versions[pkg] = version(pkg)
-        except PackageNotFoundError:
-            versions[pkg] = None
-    try:
-        commit = (
-            subprocess.run(
-                ["git", "-C", str(ROOT), "rev-parse", "HEAD"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-            ).stdout.strip()
-            or None
-        )
-        dirty = bool(
-            subprocess.run(
-                ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-            ).stdout.strip()
-        )
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = None, None
-    out = {
-        "python": platform.python_version(),
-        "packages": versions,
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    if cfg is not None:
-        out["seed"] = cfg.seed
-        out["scenario"] = cfg.scenario
-    return out
-
-
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write atomically: to a temporary name in the same folder, then rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(path)
-
-
-def run(
-    cfg: GovsimConfig | DictConfig, out_dir: str | Path | None = None
-) -> dict[str, pd.DataFrame]:
-    """Run one scenario and write its run folder; returns the tables and the summary.
-
-    Writes ``meetings``, ``attendance``, ``outcomes``, ``groups``, ``steps`` and
-    ``summary`` as Parquet, plus ``config.yaml`` (resolved) and ``provenance.json``.
-    """
-    from sim.model import GovernanceModel
-    from sim.summary import run_summary
-
-    cfg = validate(as_config(cfg))
-    model = GovernanceModel(config=cfg).run()
-    tables = model.tables()
-    tables["summary"] = run_summary(model)
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, df in tables.items():
-            write_parquet(df, out / f"{name}.parquet")
-        (out / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(to_container(cfg))))
-        (out / "provenance.json").write_text(json.dumps(provenance(cfg), indent=2))
-    return tables
+Config groups: scenario, population, issues, behaviour (see `govsim run --cfg job`
+for every key of the resolved config, and docs/user_guide.md)."""
 
 
 def format_headline(summary: pd.DataFrame, forum_names: Sequence[str]) -> str:
     """The table ``govsim run`` prints: groups × headline measures, then forum lines."""
-    from sim.summary import headline_table, scalar
-
     table = headline_table(summary).rename(
         columns={
             "participation_rate": "participation",
@@ -135,11 +89,10 @@ def format_headline(summary: pd.DataFrame, forum_names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+# ----- govsim run (a Hydra app) ----------------------------------------------------------
 def _run_task(cfg: DictConfig) -> None:
     """The Hydra task behind ``govsim run``."""
-    from hydra.core.hydra_config import HydraConfig
-
-    from sim.sweep import in_multirun, multirun_stored, record_multirun_job
+    from hydra.core.hydra_config import HydraConfig  # only importable inside a Hydra app
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     multirun = in_multirun()  # a multirun job also writes into RunStore(sweep dir)
@@ -171,52 +124,23 @@ def _run_task(cfg: DictConfig) -> None:
         print(f"\nrun folder: {out}")
 
 
-def _friendly(exc: BaseException) -> str:
-    """One readable line from a Hydra/OmegaConf composition error, with the valid keys."""
-    from dataclasses import fields
-
-    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
-
-    chain, e = [], exc
-    while e is not None:
-        chain.append(e)
-        e = e.__cause__ or e.__context__
-    for e in chain:
-        if isinstance(e, OmegaConfBaseException) and getattr(e, "full_key", None):
-            kind = getattr(e, "object_type", None)
-            msg = str(e).splitlines()[0]
-            missing_key = isinstance(e, ConfigKeyError | ConfigAttributeError)
-            if missing_key and hasattr(kind, "__dataclass_fields__"):
-                valid = ", ".join(f.name for f in fields(kind))
-                return f"{e.full_key}: {msg}. Valid keys of {kind.__name__}: {valid}"
-            return f"{e.full_key}: {msg}"
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
 def check_overrides(overrides: Sequence[str]) -> None:
-    """Compose and validate once, up front; raise UsageError with a readable message."""
-    from sim.compose import load_config
-
+    """Compose and validate once, up front; a problem becomes one UsageError line."""
     try:
         load_config(None, overrides)
     except ConfigError as e:
         raise UsageError(str(e)) from None
-    except Exception as e:  # Hydra/OmegaConf composition errors
-        msg = str(e)
-        if "Available options" in msg or "Could not find" in msg:
-            raise UsageError(" ".join(msg.split(" Config search path")[0].split())) from None
-        raise UsageError(_friendly(e)) from None
 
 
 def hydra_run(argv: Sequence[str]) -> None:
     """``govsim run [overrides]``: hand the arguments to the Hydra app."""
     import hydra
 
-    from sim.compose import CONFIG_DIR
-    from sim.config import register_configs
-
+    if set(argv) & {"-h", "--help"}:
+        print(RUN_HELP)
+        return
     register_configs()
-    flags = {"-m", "--multirun", "--help", "-h", "--cfg", "-c", "--info", "--hydra-help"}
+    flags = {"-m", "--multirun", "--cfg", "-c", "--info", "--hydra-help"}
     if not flags & set(argv):
         check_overrides([a for a in argv if "=" in a and not a.startswith("-")])
     app = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")(
@@ -226,73 +150,228 @@ def hydra_run(argv: Sequence[str]) -> None:
     app()
 
 
-COMMANDS = {"run": "run one scenario (Hydra overrides: key=value ...)"}
-COMMANDS["aggregate"] = "one table from a study or `run -m` sweep folder: govsim aggregate DIR"
-COMMANDS["status"] = "done/failed/missing runs per study: govsim status RESULTS_DIR"
-COMMANDS["experiment"] = "run a study: govsim experiment NAME [-j N] [--replicates R] [--years Y]"
-COMMANDS["report"] = "rebuild a study's figures and briefing: govsim report RESULTS_DIR"
-COMMANDS["sensitivity"] = "global sensitivity analysis (SALib): govsim sensitivity NAME [--jobs N]"
-COMMANDS["calibrate"] = "fit behaviour to observed IGF attendance: govsim calibrate NAME [--jobs N]"
-COMMANDS["dashboard"] = "explore a scenario in the browser: govsim dashboard [--port N]"
+# ----- studies ---------------------------------------------------------------------------
+def _common(p: argparse.ArgumentParser, jobs: bool = True) -> None:
+    """The flags every study command shares."""
+    if jobs:
+        p.add_argument("-j", "--jobs", type=int, default=None,
+                       help="worker processes (default: all cores)")  # fmt: skip
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or tables")
+    p.add_argument("--out", default=None, help="results folder (default: results/... here)")
 
 
-def dashboard(argv: Sequence[str]) -> None:
-    """``govsim dashboard [--port N]``: serve the SolaraViz app (sim.app) on 127.0.0.1."""
-    import argparse
-    import os
-    import subprocess
+def _jobs(a: argparse.Namespace) -> int | None:
+    if a.jobs is not None and a.jobs < 1:
+        raise UsageError(f"--jobs {a.jobs}: give at least 1 worker")
+    return a.jobs
 
-    parser = argparse.ArgumentParser(prog="govsim dashboard")
-    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
-    args = parser.parse_args(argv)
-    if not 1 <= args.port <= 65535:
-        raise UsageError(f"--port={args.port} must be between 1 and 65535")
-    print(f"govsim dashboard: http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
-    cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", "127.0.0.1",
-           "--port", str(args.port), "--production", "--no-open", "--no-check-version"]  # fmt: skip
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}  # no calls home
+
+def _print_briefing(briefing: Path) -> None:
+    print(f"briefing: {briefing}")
+    print(f"          {briefing.with_suffix('.html')}")
+
+
+def experiment(a: argparse.Namespace) -> None:
+    """``govsim experiment NAME``: run a study, then draw its figures and briefing."""
+    jobs = _jobs(a)
+    if a.shards is not None and a.shards < 1:
+        raise UsageError(f"--shards {a.shards}: give at least 1 shard")
+    study = load_study(a.study, replicates=a.replicates, years=a.years, overrides=a.overrides)
+    out = Path(a.out).resolve() if a.out else results_dir() / study.name
+    check_launcher(a.launcher)
+    n_runs = len(study.scenarios) * len(study.points) * study.replicates
+    print(f"study {study.name}: {n_runs} runs ({len(study.scenarios)} scenarios × "
+          f"{len(study.points)} grid points × {study.replicates} replicates) -> {out}",
+          file=sys.stderr)  # fmt: skip
+    t0 = time.perf_counter()
+    opts = dict(o.split("=", 1) for o in a.launcher_opt if "=" in o)
+    report = run_study(study, out, jobs=jobs, progress=not a.quiet, launcher=a.launcher,
+                       shards=a.shards, launcher_opts=opts)  # fmt: skip
+    briefing = build_briefing(out, study=study)
+    print(f"{len(report.done)} runs done, {len(report.skipped)} already stored, "
+          f"{len(report.failed)} failed ({time.perf_counter() - t0:.1f} s)")  # fmt: skip
+    for key, err in report.failed.items():
+        print(f"  failed {key}: {err.splitlines()[0]}")
+    _print_briefing(briefing)
+    if report.failed:
+        sys.exit(1)
+
+
+def report(a: argparse.Namespace) -> None:
+    """``govsim report DIR``: rebuild figures and briefing from stored runs."""
+    root = Path(a.results).resolve()
+    if not (root / "manifest.json").exists():
+        raise UsageError(f"{root} has no manifest.json: not a study results folder")
+    _print_briefing(build_briefing(root))
+
+
+def aggregate(a: argparse.Namespace) -> None:
+    """``govsim aggregate DIR``: the tidy and per-run tables; exit 1 if runs are missing/failed."""
+    folder = Path(a.folder).resolve()
     try:
-        sys.exit(subprocess.run(cmd, check=False, env=env).returncode)
-    except KeyboardInterrupt:
+        result = aggregate_sweep(folder)
+    except FileNotFoundError as e:
+        raise UsageError(str(e)) from None
+    paths = write_aggregate(result, folder)
+    done = int((result.runs["status"] == "done").sum())
+    print(f"{folder}: {len(result.runs)} runs expected, {done} done, "
+          f"{len(result.failed)} failed, {len(result.missing)} missing")  # fmt: skip
+    for key, err in result.failed.items():
+        print(f"  failed {key}: {err.strip().splitlines()[0][:200]}")
+    for key in result.missing[:20]:
+        print(f"  missing {key}")
+    if len(result.missing) > 20:
+        print(f"  ... and {len(result.missing) - 20} more missing")
+    for path in paths:
+        print(f"wrote {path}")
+    if result.failed or result.missing:
+        sys.exit(1)
+
+
+def status(a: argparse.Namespace) -> None:
+    """``govsim status [DIR]``: done, failed and missing runs of every study below DIR."""
+    root = a.results or str(results_dir())
+    folders = find_results(root)
+    if not folders:
+        raise UsageError(f"no study (manifest.json) or sweep (multirun.yaml) under {root}")
+    print(format_status([study_status(f) for f in folders]))
+
+
+# ----- analyses --------------------------------------------------------------------------
+def sensitivity_command(a: argparse.Namespace) -> None:
+    """``govsim sensitivity NAME``: Morris screening and Sobol indices (SALib)."""
+    try:
+        study = sensitivity.load_study(a.name)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        raise UsageError(str(e)) from None
+    out = Path(a.out) if a.out else results_dir() / "sensitivity" / study.name
+    results = sensitivity.run_study(study, out, jobs=_jobs(a), progress=not a.quiet)
+    sensitivity_figures(study, results, out)
+    print(f"results: {out}")
+
+
+def calibrate(a: argparse.Namespace) -> None:
+    """``govsim calibrate NAME``: fit behaviour to observed attendance."""
+    try:
+        study = calibration.load_study(a.name)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        raise UsageError(str(e)) from None
+    out = Path(a.out) if a.out else results_dir() / "calibration" / study.name
+    result = calibration.calibrate(study, jobs=_jobs(a) or 1)
+    config_path = None if a.no_config else CONFIG_DIR / "behaviour" / "calibrated.yaml"
+    calibration.write_outputs(study, result, out, config_path)
+    plot_fit(result.fit_table, out / "fit")
+    if not a.quiet:
+        print(result.parameters.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print()
+        print(result.fit_table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"\n{result.seconds:.1f} s; results: {out}" +
+          (f"; config: {config_path}" if config_path else ""))  # fmt: skip
+
+
+# ----- dashboard -------------------------------------------------------------------------
+def dashboard(a: argparse.Namespace) -> None:
+    """``govsim dashboard [--port N]``: serve the SolaraViz app on 127.0.0.1."""
+    if not 1 <= a.port <= 65535:
+        raise UsageError(f"--port={a.port} must be between 1 and 65535")
+    print(f"govsim dashboard: http://127.0.0.1:{a.port} (Ctrl-C to stop)", flush=True)
+    cmd = [sys.executable, "-m", "solara", "run", "sim.present.app", "--host", "127.0.0.1",
+           "--port", str(a.port), "--production", "--no-open", "--no-check-version"]  # fmt: skip
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}  # no calls home
+    child = subprocess.Popen(cmd, env=env)
+
+    def stop(signum, _frame):  # take the server down with us: no orphan on the port
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
         sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        sys.exit(child.wait())
+    except KeyboardInterrupt:
+        stop(signal.SIGINT, None)
+
+
+# ----- the parser ------------------------------------------------------------------------
+def parser() -> argparse.ArgumentParser:
+    """``govsim`` and its subcommands."""
+    p = argparse.ArgumentParser(
+        prog="govsim",
+        description="Participation, voice and power in internet-governance forums.",
+    )
+    p.add_argument("--version", action="version", version=f"govsim {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run one scenario (Hydra overrides: key=value ...)", add_help=False)
+
+    e = sub.add_parser("experiment", help="run a study: scenarios × grid × replicates")
+    e.add_argument("study", help="study name (see `govsim status`) or path to a study file")
+    _common(e)
+    e.add_argument("--replicates", type=int, default=None, help="replace the study's replicates")
+    e.add_argument("--years", type=int, default=None, help="replace the horizon (years)")
+    e.add_argument("--launcher", default="local",
+                   help="local (default), basic, joblib, submitit_local, submitit_slurm, ray, "
+                        "or a config in configs/hydra/launcher/")  # fmt: skip
+    e.add_argument("--shards", type=int, default=None,
+                   help="launcher jobs to group runs into (default: --jobs or cores)")  # fmt: skip
+    e.add_argument("--launcher-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="hydra.launcher.KEY=VALUE, e.g. n_jobs=2 or timeout_min=60")  # fmt: skip
+    e.add_argument("overrides", nargs="*", help="Hydra overrides applied to every run")
+    e.set_defaults(func=experiment, intermixed=True)
+
+    r = sub.add_parser("report", help="rebuild a study's figures and briefing from its runs")
+    r.add_argument("results", help="a study's results folder (holds manifest.json)")
+    r.set_defaults(func=report)
+
+    g = sub.add_parser("aggregate", help="one table from a study or `run -m` sweep folder")
+    g.add_argument("folder", help="results folder (manifest.json) or sweep folder (multirun.yaml)")
+    g.set_defaults(func=aggregate)
+
+    s = sub.add_parser("status", help="done/failed/missing runs of every study below a folder")
+    s.add_argument("results", nargs="?", default=None, help="folder (default: ./results)")
+    s.set_defaults(func=status)
+
+    sa = sub.add_parser("sensitivity", help="global sensitivity analysis (Morris, Sobol)")
+    sa.add_argument("name", help="study name or path to a YAML file")
+    _common(sa)
+    sa.set_defaults(func=sensitivity_command)
+
+    c = sub.add_parser("calibrate", help="fit behaviour to observed IGF attendance")
+    c.add_argument("name", help="study name or path to a YAML file")
+    _common(c)
+    c.add_argument("--no-config", action="store_true",
+                   help="do not write configs/behaviour/calibrated.yaml")  # fmt: skip
+    c.set_defaults(func=calibrate)
+
+    d = sub.add_parser("dashboard", help="explore a scenario in the browser")
+    d.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    d.set_defaults(func=dashboard)
+    return p
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``govsim COMMAND ...``: dispatch to a command."""
+    """``govsim COMMAND ...``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print("usage: govsim COMMAND [ARGS]\n\ncommands:")
-        for name, text in COMMANDS.items():
-            print(f"  {name:<12} {text}")
-        sys.exit(0 if argv else 2)
-    command, rest = argv[0], argv[1:]
     try:
-        if command == "run":
-            hydra_run(rest)
-        elif command in ("aggregate", "status"):
-            from sim.sweep import aggregate_command, status_command
-
-            (aggregate_command if command == "aggregate" else status_command)(rest)
-        elif command == "experiment":
-            from sim.experiment import experiment_command
-
-            experiment_command(rest)
-        elif command == "report":
-            from sim.experiment import report_command
-
-            report_command(rest)
-        elif command == "sensitivity":
-            from sim.sensitivity import main as sensitivity_main
-
-            sensitivity_main(rest)
-        elif command == "calibrate":
-            from sim.calibration import main as calibrate_main
-
-            calibrate_main(rest)
-        elif command == "dashboard":
-            dashboard(rest)
-        else:
-            raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
-    except UsageError as e:
+        if argv and argv[0] == "run":
+            hydra_run(argv[1:])
+            return
+        p = parser()
+        if not argv:
+            p.print_help()
+            sys.exit(2)
+        commands = p._subparsers._group_actions[0].choices  # the subcommands' parsers, by name
+        if argv[0].startswith("-"):
+            p.parse_args(argv)  # --help, --version
+            sys.exit(2)
+        if argv[0] not in commands:
+            raise UsageError(f"unknown command {argv[0]!r}; commands: {', '.join(commands)}")
+        sub = commands[argv[0]]
+        # a study's Hydra overrides may come before or after the flags
+        args = (sub.parse_intermixed_args if argv[0] == "experiment" else sub.parse_args)(argv[1:])
+        args.func(args)
+    except (UsageError, ConfigError) as e:
         print(f"govsim: error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.compose import load_config
+from sim.model.compose import load_config
 
 
 @pytest.fixture(scope="session")

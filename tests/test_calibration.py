@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import calibration as cal
+from sim.analysis import calibration as cal
 
 SMALL = [
     "population.counts.business=30",
@@ -116,7 +116,7 @@ def test_calibrated_yaml_is_a_usable_behaviour_option(tmp_path):
 
 
 def test_shipped_calibrated_config_composes_within_the_study_bounds():
-    from sim.compose import CONFIG_DIR, load_config
+    from sim.model.compose import CONFIG_DIR, load_config
 
     if not (CONFIG_DIR / "behaviour" / "calibrated.yaml").exists():
         pytest.skip("configs/behaviour/calibrated.yaml not written yet (govsim calibrate)")

@@ -9,7 +9,9 @@ import sys
 import pandas as pd
 import pytest
 
-from sim.cli import ROOT
+from sim.resources import PACKAGE
+
+ROOT = PACKAGE.parent
 
 GOVSIM = [sys.executable, "-m", "sim"]
 SMALL = ["years=1", "population.counts.business=20", "population.counts.civil_society=20"]

@@ -1,4 +1,4 @@
-"""The dashboard (sim.app): levers -> overrides, page data, and a headless-browser check.
+"""The dashboard (sim.present.app): levers -> overrides, page data, and a headless-browser check.
 
 The fast tests build models through the app's own factory and draw its figures.
 The browser test (``-m browser``) serves the app on 127.0.0.1 in a subprocess and
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-app = pytest.importorskip("sim.app")
+app = pytest.importorskip("sim.present.app")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

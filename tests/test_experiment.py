@@ -13,8 +13,11 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.experiment import execute, expand, load_study, run_study, study_names
-from sim.store import RunStore, aggregate, read_manifest, write_manifest
+from sim.present.report import build_briefing
+from sim.studies.execute import execute
+from sim.studies.experiment import expand, load_study, study_names
+from sim.studies.launch import run_study
+from sim.studies.store import RunStore, aggregate, read_manifest, write_manifest
 
 SMALL = [
     "population.counts.business=15",
@@ -121,7 +124,7 @@ def test_sigkill_then_rerun_completes_identically(tiny, reference, tmp_path):
     n = len(read_manifest(out)["runs"])
     assert len(done_before) < n, "the study finished before it could be killed"
     study = load_study(study_file, overrides=SMALL)
-    report, _ = run_study(study, out, jobs=2, progress=False)
+    report = run_study(study, out, jobs=2, progress=False)
     assert set(report.skipped) == done_before
     assert len(report.done) == n - len(done_before)
     table, missing, failed = aggregate(out)
@@ -132,7 +135,7 @@ def test_sigkill_then_rerun_completes_identically(tiny, reference, tmp_path):
 
 
 def test_a_failing_run_is_recorded_and_the_others_complete(tiny, tmp_path, monkeypatch):
-    import sim.experiment as ex
+    import sim.studies.execute as ex
 
     specs = expand(tiny)[:3]
     bad = specs[1].key
@@ -208,7 +211,7 @@ def test_shipped_study_runs_end_to_end_shrunken(name, tmp_path):
     """Each shipped study, shrunken: 2 replicates, 1 year, a small population, one grid point."""
     import yaml
 
-    from sim.experiment import resolve_path
+    from sim.studies.experiment import resolve_path
 
     doc = yaml.safe_load(resolve_path(name).read_text())
     base = doc.get("baseline") if isinstance(doc.get("baseline"), dict) else {}
@@ -216,7 +219,8 @@ def test_shipped_study_runs_end_to_end_shrunken(name, tmp_path):
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     study = load_study(path, replicates=2, years=1, overrides=SMALL)
-    report, briefing = run_study(study, tmp_path / "out", jobs=2, progress=False)
+    report = run_study(study, tmp_path / "out", jobs=2, progress=False)
+    briefing = build_briefing(tmp_path / "out", study=study)
     assert not report.failed
     table, missing, failed = aggregate(tmp_path / "out")
     assert not missing and not failed

@@ -1,4 +1,4 @@
-"""Tests for sim.metrics: known answers, hand-computed examples and properties."""
+"""Tests for sim.model.metrics: known answers, hand-computed examples and properties."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim.metrics import (
+from sim.model.metrics import (
     attainment,
     attainment_gap,
     deadlock_rate,

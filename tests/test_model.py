@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import GovernanceModel
-from sim.cli import run
-from sim.compose import load_config, scenarios
-from sim.config import GROUPS, REGIONS
-from sim.summary import run_summary, scalar
+from sim.model.compose import load_config, scenarios
+from sim.model.config import GROUPS, REGIONS
+from sim.model.summary import run_summary, scalar
+from sim.studies.single import run
 from tests.conftest import small
 
 
@@ -191,7 +191,7 @@ def test_a_feed_pulls_the_receivers_starting_proposal_toward_the_senders_outcome
 
 
 def test_a_mandate_raises_attendance_at_the_receiving_forum():
-    from sim.config import LinkConfig
+    from sim.model.config import LinkConfig
 
     with_mandate = small(years=3)
     with_mandate.links["m"] = LinkConfig(kind="mandate", target="cstd", weight=0.4)

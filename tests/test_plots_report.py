@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from sim import stats
-from sim.experiment import Metric, parse_metric
+from sim.studies import stats
+from sim.studies.experiment import Metric, parse_metric
 
 
 def test_t_interval_matches_scipy():
@@ -58,7 +58,7 @@ def test_metric_selectors():
     assert parse_metric("issue_coverage@ai_governance", forums, issues).issue == "ai_governance"
     m = parse_metric("representation_ratio_by_region@cstd/African", forums, issues)
     assert (m.name, m.forum, m.group) == ("representation_ratio_by_region", "cstd", "African")
-    from sim.cli import UsageError
+    from sim.errors import UsageError
 
     for bad, needle in [
         ("representation_ratio", "per group"),
@@ -75,7 +75,9 @@ def test_metric_selectors():
 def test_report_rebuilds_from_disk(tmp_path):
     """`govsim report` rebuilds the same headline from stored runs, with every figure format."""
     from sim import cli
-    from sim.experiment import expand, load_study, run_study
+    from sim.present.report import build_briefing
+    from sim.studies.experiment import expand, load_study
+    from sim.studies.launch import run_study
 
     study_text = """
 name: mini
@@ -102,6 +104,7 @@ figures:
     out = tmp_path / "out"
     assert len(expand(study)) == 8
     run_study(study, out, jobs=1, progress=False)
+    build_briefing(out, study=study)
     first = (out / "summary.csv").read_text()
     for f in (out / "figures").iterdir():
         f.unlink()

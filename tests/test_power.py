@@ -1,4 +1,4 @@
-"""Tests for sim.power: published values, brute-force enumeration and properties."""
+"""Tests for sim.model.power: published values, brute-force enumeration and properties."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.power import PowerIndex, banzhaf, shapley_shubik
+from sim.model.power import PowerIndex, banzhaf, shapley_shubik
 
 # ----------------------------------------------------------------------------
 # brute-force references (independent of the generating-function code)

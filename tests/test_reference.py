@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.forums import deliberation
 from sim.model import GovernanceModel
-from sim.summary import run_summary
+from sim.model.forums import deliberation
+from sim.model.summary import run_summary
 from tests.conftest import small
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

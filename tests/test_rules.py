@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.config import BehaviourConfig, ForumConfig
-from sim.forums import RULES, rule
-from sim.forums.decision import compromise_proposal
-from sim.forums.deliberation import hegselmann_krause, neighbour_means
-from sim.forums.membership import weighted_sample
+from sim.model.config import BehaviourConfig, ForumConfig
+from sim.model.forums import RULES, rule
+from sim.model.forums.decision import compromise_proposal
+from sim.model.forums.deliberation import hegselmann_krause, neighbour_means
+from sim.model.forums.membership import weighted_sample
 
 
 def test_registry_lists_valid_names_on_a_wrong_one():
@@ -165,9 +165,9 @@ def test_board_declines_only_at_or_above_the_supermajority():
 
 # ----- support and sampling ---------------------------------------------------------
 def test_funded_slots_follow_gac_priority(status_quo):
-    from sim.config import GROUPS
-    from sim.forums.attendance import funded_slots
-    from sim.population import build_population
+    from sim.model.config import GROUPS
+    from sim.model.forums.attendance import funded_slots
+    from sim.model.population import build_population
 
     pop = build_population(status_quo, 3, np.random.default_rng(0))
     idx = np.flatnonzero(pop.group <= 1)  # governments

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import sensitivity as sa
+from sim.analysis import sensitivity as sa
+from sim.present.analysis_figures import sensitivity_figures
 
 A, B = 7.0, 0.1
 
@@ -94,6 +95,7 @@ def test_run_study_writes_tables_and_figures_with_a_function_runner(tmp_path):
         return pd.DataFrame({"y": ishigami(full)})
 
     results = sa.run_study(study, tmp_path, progress=False, runner_factory=lambda folder: runner)
+    sensitivity_figures(study, results, tmp_path)
     assert {p.key for p in results[1].parameters} == {"x1", "x2"}  # x3 screened out
     for name in ("1_morris/indices.csv", "2_sobol/indices.parquet",
                  "1_morris/morris_mu_star_sigma.png", "2_sobol/sobol_indices.svg"):  # fmt: skip
@@ -135,7 +137,7 @@ def small_study() -> sa.SensitivityStudy:
 
 
 def test_shrunken_model_study_runs_end_to_end_and_resumes(tmp_path):
-    pytest.importorskip("sim.experiment")
+    pytest.importorskip("sim.studies.experiment")
     study = small_study()
     results = sa.run_study(study, tmp_path, jobs=1, progress=False)
     idx = results[0].indices

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.store import RunStore, aggregate, read_manifest, run_key, write_manifest
+from sim.studies.store import RunStore, aggregate, read_manifest, run_key, write_manifest
 
 
 def table(v: float) -> pd.DataFrame:

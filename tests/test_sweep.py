@@ -20,9 +20,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.experiment import expand, parse_study, study_meta
-from sim.store import TMP_PREFIX, RunStore, aggregate, read_manifest, write_manifest
-from sim.sweep import (
+from sim.studies.experiment import expand, parse_study, study_meta
+from sim.studies.launch import (
     aggregate_sweep,
     assign_shards,
     execute_with_launcher,
@@ -31,6 +30,7 @@ from sim.sweep import (
     study_status,
     write_plan,
 )
+from sim.studies.store import TMP_PREFIX, RunStore, aggregate, read_manifest, write_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = [
@@ -261,7 +261,7 @@ def test_slurm_example_config_composes(tmp_path):
     """The documented SLURM launcher config is valid for the shard app (no cluster needed)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     r = subprocess.run(
-        [sys.executable, "-m", "sim.sweep", "plan=x", "hydra/launcher=slurm_example",
+        [sys.executable, "-m", "sim.studies.launch", "plan=x", "hydra/launcher=slurm_example",
          "--cfg", "hydra", "-p", "hydra.launcher"],
         cwd=tmp_path, env=env, capture_output=True, text=True,
     )  # fmt: skip

@@ -1,0 +1,422 @@
+"""Calibration against observed IGF participation by simulated method of moments.
+
+The observed moments (``sim/data/igf_targets.csv``, sources in
+``igf_targets.SOURCES.md``) are shares of IGF participants by stakeholder
+group, by UN regional group and by mode (onsite or remote) at Hyderabad 2008,
+Baku 2012 and Berlin 2019. For each meeting the model is run with the IGF fixed
+at that meeting's host region (``forum.igf.venue``) and the same moments are
+measured on the IGF meeting of the last simulated year.
+
+**Organisations, not people.** The model's actors are organisations (and
+governments); the observations count participants. A simulated attendance is
+therefore weighted by the actor's delegation size (``Population.capacity``,
+the number of delegates the onsite cost is paid for), both onsite and remote,
+so that a simulated share is a share of *people*, like the observed one.
+Shares are renormalised over the categories a meeting's data report: media,
+press, "other" and "not stated" are dropped (they have no model group), and at
+Berlin 2019, where no technical-community share is given, the simulated shares
+are renormalised over government, civil society, private sector and IGOs.
+
+**Estimator.** The loss is the sum of squared differences between observed and
+simulated shares (identity weighting: every share counts the same), the
+simulated share being the mean over ``replicates`` runs. Replicate ``r`` uses
+the stream ``SeedSequence(root_seed, spawn_key=(fit, r))`` at every candidate
+parameter value (common random numbers), so the loss is a deterministic
+function of the parameters. Because attendance is a discrete choice, that
+function is piecewise constant on a fine scale; a simplex search stalls on
+such plateaus, so the search is scipy's differential evolution (Storn & Price
+1997) over the parameter box, seeded, with ``polish=False`` (no gradient step
+on a step function). scipy is already a pinned dependency; Optuna's TPE would
+add a dependency tree for no gain on a 3-5 dimensional box.
+
+**Fit table.** Observed vs simulated shares at the estimate, re-simulated with
+:data:`CHECK_REPLICATES` replicates on streams no fit used (mean and sd).
+
+**Uncertainty.** The fit is repeated with ``refits`` further independent sets
+of replicate streams; the spread (sd) of the fitted values across these sets
+is the reported Monte Carlo uncertainty of the estimate.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.analysis.sensitivity import parameter_ranges, with_values
+from sim.model import GovernanceModel
+from sim.model.compose import load_config
+from sim.model.config import GROUPS, REGIONS, GovsimConfig
+from sim.resources import CONFIG_DIR, DATA_DIR, EXPERIMENTS_DIR
+from sim.studies.provenance import provenance
+from sim.studies.store import write_parquet
+
+TARGETS = DATA_DIR / "igf_targets.csv"
+
+STAKEHOLDER_OF_GROUP = {
+    "developed_gov": "government",
+    "developing_gov": "government",
+    "business": "private_sector",
+    "civil_society": "civil_society",
+    "technical": "technical",
+    "igo": "igo",
+}
+"""Model group -> stakeholder category of the IGF attendance data."""
+STAKEHOLDERS = ("government", "civil_society", "private_sector", "technical", "igo")
+DIMENSIONS = ("stakeholder", "region", "mode")
+CHECK_REPLICATES = 4
+"""Replicates of the fit table's re-simulation at the estimate (fresh streams)."""
+
+
+# ----- observing the IGF in a run --------------------------------------------------
+class IGFObservedModel(GovernanceModel):
+    """The governance model, keeping who attended the last meeting of one forum, and how.
+
+    Nothing in the model changes; :meth:`_meeting` only keeps the meeting result.
+    """
+
+    def __init__(self, *args: Any, observed_forum: str = "igf", **kwargs: Any) -> None:
+        self.observed_forum = observed_forum
+        self.observed = None
+        super().__init__(*args, **kwargs)
+
+    def _meeting(self, fi: int, year: int):
+        res = super()._meeting(fi, year)
+        if res is not None and self.forum_names[fi] == self.observed_forum:
+            self.observed = res
+        return res
+
+
+def attendance_weights(model: IGFObservedModel) -> pd.DataFrame:
+    """Delegates at the observed meeting by stakeholder category, region and mode.
+
+    One row per present actor: ``stakeholder``, ``region``, ``mode`` (onsite or
+    remote) and ``delegates`` (its delegation size, ``capacity``).
+    """
+    res = model.observed
+    if res is None:
+        raise RuntimeError(f"forum {model.observed_forum!r} did not meet in this run")
+    present = res.modes > 0
+    who = res.idx[present]
+    groups = np.array(GROUPS)[model.pop.group[who]]
+    return pd.DataFrame({
+        "stakeholder": [STAKEHOLDER_OF_GROUP[g] for g in groups],
+        "region": np.array(REGIONS)[model.pop.region[who]],
+        "mode": np.where(res.modes[present] == 2, "onsite", "remote"),
+        "delegates": model.pop.capacity[who],
+    })  # fmt: skip
+
+
+def simulated_shares(weights: pd.DataFrame, targets: pd.DataFrame) -> np.ndarray:
+    """Simulated shares for the target rows of one meeting (same order as ``targets``).
+
+    Each (dimension, basis) block is renormalised over the categories it lists;
+    basis ``onsite`` counts onsite delegates only, ``all`` onsite and remote.
+    """
+    out = np.full(len(targets), np.nan)
+    delegates = weights["delegates"].to_numpy(float)
+    onsite = weights["mode"].to_numpy() == "onsite"
+    columns = {d: weights[d].to_numpy() for d in DIMENSIONS}
+    dims, bases, cats = (targets[c].to_numpy() for c in ("dimension", "basis", "category"))
+    for dim, basis in dict.fromkeys(zip(dims, bases, strict=True)):
+        rows = np.flatnonzero((dims == dim) & (bases == basis))
+        w = delegates if basis == "all" else delegates * onsite
+        vals = np.array([w[columns[dim] == cats[i]].sum() for i in rows])
+        total = vals.sum()
+        out[rows] = vals / total if total > 0 else 0.0
+    return out
+
+
+# ----- targets ----------------------------------------------------------------------
+def load_targets(path: Path | str = TARGETS) -> pd.DataFrame:
+    """The observed targets, observed shares renormalised within each block.
+
+    Rows with ``use`` false (media, press, other, not stated) are dropped; rows
+    mapping onto the same model category are summed. Columns: meeting, year,
+    host_region, dimension, basis, category, reported (a percentage or a count,
+    as the source gives it), source, and observed (the share renormalised over
+    the block's categories).
+    """
+    t = pd.read_csv(path, comment="#")
+    bad = set(t["dimension"]) - set(DIMENSIONS)
+    if bad:
+        raise ValueError(f"unknown target dimensions {sorted(bad)}; allowed: {DIMENSIONS}")
+    t = t[t["use"].astype(str).str.lower() == "true"].reset_index(drop=True)
+    allowed = {"stakeholder": STAKEHOLDERS, "region": REGIONS, "mode": ("onsite", "remote")}
+    for dim, cats in allowed.items():
+        unknown = set(t.loc[t["dimension"] == dim, "category"]) - set(cats)
+        if unknown:
+            raise ValueError(f"unknown {dim} categories {sorted(unknown)}; allowed: {cats}")
+    # several rows may map onto one model category (e.g. India + rest of Asia -> Asia-Pacific)
+    keys = ["meeting", "year", "host_region", "dimension", "basis", "category"]
+    t = t.groupby(keys, sort=False, as_index=False).agg(
+        reported=("reported", "sum"), source=("source", "first")
+    )
+    t["observed"] = t["reported"] / t.groupby(["meeting", "dimension", "basis"])[
+        "reported"
+    ].transform("sum")
+    return t
+
+
+# ----- the calibration study --------------------------------------------------------
+@dataclass(frozen=True)
+class FreeParameter:
+    """A parameter to fit: config key and bounds."""
+
+    key: str
+    low: float
+    high: float
+
+
+@dataclass
+class CalibrationStudy:
+    """A calibration study file, parsed."""
+
+    name: str
+    scenario: str
+    parameters: list[FreeParameter]
+    targets: str = str(TARGETS)
+    overrides: list[str] = field(default_factory=list)
+    years: int = 1
+    replicates: int = 2
+    refits: int = 2
+    root_seed: int = 0
+    popsize: int = 6
+    maxiter: int = 12
+    tol: float = 0.01
+    text: str = ""
+
+
+def parse_study(doc: Mapping[str, Any], text: str = "") -> CalibrationStudy:
+    """A :class:`CalibrationStudy` from a parsed YAML mapping."""
+    params = [FreeParameter(key, low, high) for key, low, high, _ in parameter_ranges(doc)]
+    if not params:
+        raise ValueError("a calibration study needs at least one parameter")
+    targets = Path(doc.get("targets", TARGETS))
+    if not targets.is_absolute():  # a shipped data file (data/NAME.csv) or relative to the study
+        targets = DATA_DIR / targets.name if (DATA_DIR / targets.name).exists() else targets
+    opt = doc.get("optimiser") or {}
+    return CalibrationStudy(
+        name=str(doc.get("name", "calibration")),
+        scenario=str(doc.get("scenario", "status_quo")),
+        parameters=params,
+        targets=str(targets),
+        overrides=list(doc.get("overrides") or []),
+        years=int(doc.get("years", 1)),
+        replicates=int(doc.get("replicates", 2)),
+        refits=int(doc.get("refits", 2)),
+        root_seed=int(doc.get("root_seed", 0)),
+        popsize=int(opt.get("popsize", 6)),
+        maxiter=int(opt.get("maxiter", 12)),
+        tol=float(opt.get("tol", 0.01)),
+        text=text,
+    )
+
+
+def load_study(name_or_path: str | Path) -> CalibrationStudy:
+    """Read ``experiments/<name>.yaml`` (or a path) as a calibration study."""
+    p = Path(name_or_path)
+    if not (p.suffix in (".yaml", ".yml") and p.exists()):
+        p = EXPERIMENTS_DIR / f"{name_or_path}.yaml"
+    if not p.exists():
+        raise FileNotFoundError(f"no calibration study {name_or_path!r} in {EXPERIMENTS_DIR}")
+    text = p.read_text()
+    return parse_study(yaml.safe_load(text), text)
+
+
+# ----- the simulated moments ----------------------------------------------------------
+@dataclass
+class MomentModel:
+    """Simulated shares for every target as a function of the free parameters.
+
+    The base config of each meeting (scenario, overrides, horizon, IGF venue at the
+    host region) is composed with Hydra once; candidate values are set on typed
+    copies (:func:`sim.analysis.sensitivity.with_values`).
+    """
+
+    study: CalibrationStudy
+    targets: pd.DataFrame
+    bases: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for meeting, host in self.meetings():
+            cfg = load_config(
+                self.study.scenario,
+                [*self.study.overrides, f"years={self.study.years}", f"forum.igf.venue={host}"],
+            )
+            self.bases[meeting] = cfg
+
+    def meetings(self) -> list[tuple[str, str]]:
+        """(meeting, host region) pairs, in file order."""
+        pairs = self.targets[["meeting", "host_region"]].drop_duplicates()
+        return [tuple(x) for x in pairs.itertuples(index=False)]
+
+    def config(self, meeting: str, theta: Sequence[float]) -> GovsimConfig:
+        """The run config of ``meeting`` at parameter values ``theta``."""
+        values = {p.key: float(v) for p, v in zip(self.study.parameters, theta, strict=True)}
+        return with_values(self.bases[meeting], values)
+
+    def replicate_shares(
+        self, theta: Sequence[float], fit: int = 0, replicates: int | None = None
+    ) -> np.ndarray:
+        """(replicates, targets) simulated shares; replicate r uses stream (fit, r)."""
+        n = self.study.replicates if replicates is None else replicates
+        out = np.full((n, len(self.targets)), np.nan)
+        for meeting, _ in self.meetings():
+            rows = self.targets[self.targets["meeting"] == meeting]
+            cfg = self.config(meeting, theta)
+            for r in range(n):
+                seed = np.random.SeedSequence(self.study.root_seed, spawn_key=(fit, r))
+                model = IGFObservedModel(config=cfg, rng=seed).run()
+                out[r, rows.index] = simulated_shares(attendance_weights(model), rows)
+        return out
+
+    def loss(self, theta: Sequence[float], fit: int = 0) -> float:
+        """Sum of squared differences, observed minus mean simulated share."""
+        sim = self.replicate_shares(theta, fit).mean(axis=0)
+        return float(np.sum((self.targets["observed"].to_numpy() - sim) ** 2))
+
+
+@dataclass
+class _Objective:
+    """Picklable objective for worker processes: the loss of one fit's streams."""
+
+    moments: MomentModel
+    fit: int
+
+    def __call__(self, theta: np.ndarray) -> float:
+        return self.moments.loss(theta, self.fit)
+
+
+def fit(moments: MomentModel, fit_index: int = 0, jobs: int = 1) -> tuple[np.ndarray, float, int]:
+    """Seeded differential evolution over the parameter box; (theta, loss, evaluations)."""
+    from scipy.optimize import differential_evolution
+
+    study = moments.study
+    bounds = [(p.low, p.high) for p in study.parameters]
+    seed = np.random.SeedSequence(study.root_seed, spawn_key=(fit_index, 10_000))
+    kwargs: dict[str, Any] = dict(
+        seed=np.random.default_rng(seed), popsize=study.popsize, maxiter=study.maxiter,
+        tol=study.tol, polish=False, init="latinhypercube",
+        updating="deferred",
+    )  # fmt: skip
+    objective = _Objective(moments, fit_index)
+    if jobs > 1:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(jobs) as pool:
+            res = differential_evolution(objective, bounds, workers=pool.map, **kwargs)
+    else:
+        res = differential_evolution(objective, bounds, **kwargs)
+    return np.asarray(res.x, float), float(res.fun), int(res.nfev)
+
+
+@dataclass
+class CalibrationResult:
+    """Fitted parameters (main fit and refits), the fit table and timings."""
+
+    parameters: pd.DataFrame
+    fit_table: pd.DataFrame
+    fits: pd.DataFrame
+    seconds: float
+
+
+def calibrate(
+    study: CalibrationStudy, targets: pd.DataFrame | None = None, jobs: int = 1
+) -> CalibrationResult:
+    """Fit the study's parameters to the targets; main fit plus ``refits`` for the spread.
+
+    Parameters
+    ----------
+    study
+        What to fit, within which bounds, with how many replicates.
+    targets
+        Observed shares (default: the study's targets file via :func:`load_targets`);
+        must have the columns of :func:`load_targets`.
+    jobs
+        Worker processes for the optimiser's population evaluations.
+    """
+    t0 = time.perf_counter()
+    targets = load_targets(study.targets) if targets is None else targets.reset_index(drop=True)
+    moments = MomentModel(study, targets)
+    rows = []
+    for k in range(1 + study.refits):
+        theta, loss, nfev = fit(moments, k, jobs)
+        values = {p.key: v for p, v in zip(study.parameters, theta, strict=True)}
+        rows.append({"fit": k, "loss": loss, "evaluations": nfev, **values})
+    fits = pd.DataFrame(rows)
+    names = [p.key for p in study.parameters]
+    main = fits.loc[0, names].to_numpy(float)
+    spread = fits[names].std(ddof=1) if len(fits) > 1 else pd.Series(np.nan, index=names)
+    params = pd.DataFrame({
+        "parameter": names,
+        "estimate": main,
+        "mean_over_fits": fits[names].mean().to_numpy(),
+        "sd_over_fits": spread.to_numpy(),
+        "low": [p.low for p in study.parameters],
+        "high": [p.high for p in study.parameters],
+    })  # fmt: skip
+    # the fit table re-simulates the estimate with streams no fit used
+    sims = moments.replicate_shares(main, fit=1 + study.refits, replicates=CHECK_REPLICATES)
+    table = targets[["meeting", "year", "host_region", "dimension", "basis", "category",
+                     "observed"]].copy()  # fmt: skip
+    table["simulated"] = sims.mean(axis=0)
+    table["simulated_sd"] = sims.std(axis=0, ddof=1) if len(sims) > 1 else np.nan
+    table["difference"] = table["simulated"] - table["observed"]
+    return CalibrationResult(params, table, fits, time.perf_counter() - t0)
+
+
+# ----- outputs ----------------------------------------------------------------------
+def calibrated_yaml(study: CalibrationStudy, estimates: Mapping[str, float], note: str = "") -> str:
+    """A ``behaviour`` group file setting the fitted values (package ``_global_``).
+
+    Starts from ``configs/behaviour/default.yaml`` and sets each fitted key, so
+    ``behaviour=calibrated`` changes only what was fitted.
+    """
+    default = yaml.safe_load((CONFIG_DIR / "behaviour" / "default.yaml").read_text()) or {}
+    doc: dict[str, Any] = {"behaviour": dict(default)}
+    for key, value in estimates.items():
+        node = doc
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = round(float(value), 4)
+    header = (
+        "# @package _global_\n"
+        f"# Written by `govsim calibrate {study.name}` (sim/calibration.py): behaviour fitted\n"
+        "# to IGF attendance shares (sim/data/igf_targets.csv; Hyderabad 2008, Baku 2012,\n"
+        "# Berlin 2019) by simulated method of moments. Use: govsim run behaviour=calibrated\n"
+    )
+    if note:
+        header += "".join(f"# {line}\n" for line in note.splitlines())
+    return header + yaml.safe_dump(doc, sort_keys=False)
+
+
+def write_outputs(study: CalibrationStudy, result: CalibrationResult, out: Path,
+                  config_path: Path | None) -> None:  # fmt: skip
+    """Write the parameter and fit tables (CSV + Parquet) and the config (figure: present layer)."""
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in (("parameters", result.parameters), ("fit_table", result.fit_table),
+                     ("fits", result.fits)):  # fmt: skip
+        df.to_csv(out / f"{name}.csv", index=False, float_format="%.5g")
+        write_parquet(df, out / f"{name}.parquet")
+    meta = {"study": study.name, "seconds": round(result.seconds, 1), "study_text": study.text,
+            "provenance": provenance()}  # fmt: skip
+    (out / "calibration.json").write_text(json.dumps(meta, indent=2, default=str))
+    if config_path is not None:
+        est = dict(zip(result.parameters["parameter"], result.parameters["estimate"], strict=True))
+        sd = dict(
+            zip(result.parameters["parameter"], result.parameters["sd_over_fits"], strict=True)
+        )
+        note = "Estimates (sd over refits with independent streams):\n" + "\n".join(
+            f"  {k} = {v:.4g} (sd {sd[k]:.2g})" for k, v in est.items()
+        )
+        config_path.write_text(calibrated_yaml(study, est, note))

@@ -1,0 +1,331 @@
+"""The configuration schema: structured configs, registered with Hydra, validated once.
+
+Every knob of a run lives in :class:`GovsimConfig`. Hydra composes the YAML
+files under ``configs/`` onto these dataclasses, so a misspelt key is rejected
+by OmegaConf before anything runs; :func:`validate` then checks what types
+cannot (rule names against the registries, ranges, quotas against the
+population) and raises :class:`ConfigError` naming the key and the allowed
+values.
+
+Positions on every issue run from 0 to 1; by convention 0 is the
+market-led / multistakeholder end and 1 the binding intergovernmental end.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from sim.errors import ConfigError  # noqa: F401  (re-exported: sim.model.config.ConfigError)
+
+GROUPS = ("developed_gov", "developing_gov", "business", "civil_society", "technical", "igo")
+"""Stakeholder groups, in the order of the integer group codes used in the arrays."""
+
+GROUP_LABELS = {
+    "developed_gov": "developed governments",
+    "developing_gov": "developing governments",
+    "business": "business",
+    "civil_society": "civil society",
+    "technical": "technical community",
+    "igo": "intergovernmental organisations",
+    "governments": "governments",
+}
+"""Readable names of the groups, for tables, figures and the dashboard."""
+
+REGIONS = ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG")
+"""UN regional groups, in the order of the integer region codes."""
+
+INCOMES = ("low", "lower-middle", "upper-middle", "high", "unclassified")
+"""World Bank income groups (FY2025), in the order of the integer income codes."""
+
+ROLES = ("none", "observer", "participant", "member")
+"""Roles in a forum: observers listen, participants speak, members speak and decide."""
+
+ISSUE_KINDS = ("public_policy", "technical")
+
+MODES = ("none", "remote", "onsite")
+
+
+def _by_group(**values: float) -> dict[str, float]:
+    return {g: float(values[g]) for g in GROUPS}
+
+
+@dataclass
+class ResourceConfig:
+    """Yearly participation budget of one stakeholder group (budget units per year).
+
+    Governments: ``income_factor[income] * (population / 10M) ** population_elasticity``
+    times log-normal noise. Non-state actors: log-normal with median ``median`` and
+    log-sd ``sigma`` (heavy right tail), times ``region_factor[region]``.
+    """
+
+    median: float = 1.0
+    sigma: float = 0.8
+
+
+@dataclass
+class PopulationConfig:
+    """Who exists: 193 governments from the bundled UN table plus synthetic non-state actors."""
+
+    developing_rule: str = "not_high_income"
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"business": 120, "civil_society": 160, "technical": 60, "igo": 20}
+    )
+    region_mix: dict[str, dict[str, float]] = field(default_factory=dict)
+    income_factor: dict[str, float] = field(
+        default_factory=lambda: {
+            "low": 1.0,
+            "lower-middle": 1.5,
+            "upper-middle": 3.0,
+            "high": 8.0,
+            "unclassified": 1.5,
+        }
+    )
+    population_elasticity: float = 0.2
+    government_sigma: float = 0.3
+    nonstate: dict[str, ResourceConfig] = field(
+        default_factory=lambda: {
+            "business": ResourceConfig(median=2.0, sigma=1.2),
+            "civil_society": ResourceConfig(median=0.5, sigma=0.8),
+            "technical": ResourceConfig(median=1.0, sigma=0.8),
+            "igo": ResourceConfig(median=2.0, sigma=0.5),
+        }
+    )
+    region_factor: dict[str, float] = field(
+        default_factory=lambda: {
+            "African": 0.6,
+            "Asia-Pacific": 1.0,
+            "Eastern European": 1.0,
+            "GRULAC": 0.8,
+            "WEOG": 1.5,
+        }
+    )
+    capacity_scale: float = 2.0
+    capacity_exponent: float = 0.6
+    max_delegation: float = 50.0
+    expertise: dict[str, float] = field(
+        default_factory=lambda: _by_group(
+            developed_gov=0.6,
+            developing_gov=0.4,
+            business=0.6,
+            civil_society=0.45,
+            technical=0.75,
+            igo=0.6,
+        )
+    )
+    multistakeholder_preference: dict[str, float] = field(
+        default_factory=lambda: _by_group(
+            developed_gov=0.6,
+            developing_gov=0.35,
+            business=0.85,
+            civil_society=0.7,
+            technical=0.85,
+            igo=0.45,
+        )
+    )
+    stubbornness: dict[str, float] = field(
+        default_factory=lambda: _by_group(
+            developed_gov=0.8,
+            developing_gov=0.8,
+            business=0.7,
+            civil_society=0.6,
+            technical=0.6,
+            igo=0.5,
+        )
+    )
+    initial_engagement: float = 0.6
+    extra_actors: int = 0
+    """Synthetic non-state actors added on top of ``counts`` (split like them); for scale tests."""
+
+
+@dataclass
+class IssueConfig:
+    """One policy issue: its kind, the current policy (status quo) and group positions."""
+
+    kind: str = "public_policy"
+    label: str = ""
+    status_quo: float = 0.3
+    position: dict[str, float] = field(default_factory=dict)
+    salience: dict[str, float] = field(default_factory=dict)
+    spread: float = 0.12
+
+
+@dataclass
+class BehaviourConfig:
+    """How actors decide to attend, learn and object. Units: utility per meeting."""
+
+    logit_noise: float = 0.15
+    benefit_scale: float = 1.0
+    networking_value: float = 0.3
+    travel_cost_scale: float = 0.1
+    cost_aversion: float = 2.0
+    remote_cost: float = 0.05
+    timezone_penalty: float = 0.5
+    polarization: float = 1.0
+    engagement_rate: float = 0.2
+    expertise_gain: float = 0.05
+    expertise_decay: float = 0.05
+    objection_tolerance: float = 0.05
+    reservation: float = 0.3
+    """Largest salience-weighted distance to a proposal a member accepts (else it objects)."""
+    concession_step: float = 0.25
+    soft_law_weight: float = 0.5
+    role_influence: dict[str, float] = field(
+        default_factory=lambda: {"none": 0.0, "observer": 0.1, "participant": 0.5, "member": 1.0}
+    )
+
+
+@dataclass
+class ForumConfig:
+    """A forum as a composition of named rules (see ``sim.model.forums``) and their parameters."""
+
+    label: str = ""
+    venue_type: str = "multilateral"
+    authority: float = 0.5
+    binding: bool = False
+    start_year: int = 1
+    end_year: int = 0
+    """Last year the forum meets (0 = until the horizon)."""
+    max_meetings: int = 0
+    """Stop after this many meetings (0 = no limit): a working group's mandate."""
+    # membership
+    membership: str = "open"
+    roles: dict[str, str] = field(default_factory=dict)
+    seats: dict[str, int] = field(default_factory=dict)
+    group_seats: dict[str, int] = field(default_factory=dict)
+    fixed_members: list[str] = field(default_factory=list)
+    term_years: int = 4
+    cohorts: int = 1
+    participant_voice: float = 0.5
+    # scope and calendar
+    scope: str = "all"
+    scope_issues: list[str] = field(default_factory=list)
+    """Issue names for the ``listed`` scope rule."""
+    meeting_months: list[int] = field(default_factory=lambda: [5])
+    venue: str = "rotate"
+    host_regions: list[str] = field(default_factory=lambda: list(REGIONS))
+    remote: bool = False
+    remote_voice: float = 0.6
+    # attendance and support
+    attendance: str = "logit"
+    support: str = "none"
+    funded_slots: int = 0
+    support_priority: list[str] = field(
+        default_factory=lambda: ["sids", "ldc", "low", "lower-middle", "upper-middle"]
+    )
+    support_groups: list[str] = field(default_factory=lambda: ["developing_gov"])
+    # voice, deliberation, decision
+    voice: str = "capacity"
+    deliberation: str = "hegselmann_krause"
+    confidence: float = 0.25
+    rounds: int = 3
+    decision: str = "consensus"
+    threshold: float = 0.5
+    concession_rounds: int = 3
+    blocking_objections: int = 1
+    ratification: str = "none"
+    board_seats: dict[str, int] = field(
+        default_factory=lambda: {"business": 6, "technical": 6, "civil_society": 4}
+    )
+    supermajority: float = 0.6
+    board_deference: float = 0.1
+
+
+@dataclass
+class LinkConfig:
+    """A link between forums: ``feeds``, ``reports_to`` or ``mandate`` (see ``forums.links``)."""
+
+    kind: str = "feeds"
+    source: str = ""
+    target: str = ""
+    weight: float = 0.3
+
+
+@dataclass
+class GovsimConfig:
+    """A whole run: the world (population, issues, forums, links), behaviour and seed."""
+
+    scenario: str = "status_quo"
+    seed: int = 0
+    years: int = 10
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    issues: dict[str, IssueConfig] = field(default_factory=dict)
+    forum: dict[str, ForumConfig] = field(default_factory=dict)
+    links: dict[str, LinkConfig] = field(default_factory=dict)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
+    out_dir: str = ""
+    """Where ``govsim run`` writes; empty means Hydra's run directory."""
+    quiet: bool = False
+
+
+def register_configs() -> None:
+    """Register the schema with Hydra's ConfigStore (idempotent)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="govsim_schema", node=GovsimConfig)
+    cs.store(group="forum", name="forum_schema", node=ForumConfig)
+
+
+def to_container(cfg: DictConfig | GovsimConfig | dict[str, Any]) -> dict[str, Any]:
+    """A plain, resolved ``dict`` of a config (what a run is a pure function of)."""
+    if isinstance(cfg, dict):
+        return cfg
+    if not isinstance(cfg, DictConfig):
+        cfg = OmegaConf.structured(cfg)
+    return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)  # type: ignore[return-value]
+
+
+_SCALARS = {int: int, float: (int, float), bool: bool, str: str}
+
+
+def _build(cls: type, data: Any) -> Any:
+    """Build dataclass ``cls`` from a plain dict, recursing into nested dataclass fields.
+
+    Raises KeyError on a key the schema does not have (the caller then falls back to
+    OmegaConf, whose error names the key).
+    """
+    hints = typing.get_type_hints(cls)
+    unknown = set(data) - set(hints)
+    if unknown:
+        raise KeyError(f"{cls.__name__} has no keys {sorted(unknown)}")
+    kwargs = {}
+    for name, value in data.items():
+        hint = hints[name]
+        args = typing.get_args(hint)
+        if dataclasses.is_dataclass(hint):
+            value = _build(hint, value)
+        elif typing.get_origin(hint) is dict and args and dataclasses.is_dataclass(args[1]):
+            value = {k: _build(args[1], v) for k, v in value.items()}
+        elif hint in _SCALARS and not isinstance(value, _SCALARS[hint]):
+            raise TypeError(f"{cls.__name__}.{name}: {value!r} is not {hint.__name__}")
+        elif isinstance(value, dict):
+            value = dict(value)
+        elif isinstance(value, list):
+            value = list(value)
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def as_config(cfg: DictConfig | GovsimConfig | dict[str, Any]) -> GovsimConfig:
+    """Any config form -> a typed :class:`GovsimConfig` (validated against the schema).
+
+    A plain dict from :func:`to_container` (what studies store and send to worker
+    processes) takes a fast path that builds the dataclasses directly — an OmegaConf
+    merge costs several times a whole run. Anything else, or a dict the fast path
+    cannot place, goes through OmegaConf, whose errors name the offending key.
+    """
+    if isinstance(cfg, GovsimConfig):
+        return cfg
+    if isinstance(cfg, dict):
+        try:
+            return _build(GovsimConfig, copy.deepcopy(cfg))
+        except (KeyError, TypeError, AttributeError):
+            pass
+    merged = OmegaConf.merge(OmegaConf.structured(GovsimConfig), cfg)
+    return OmegaConf.to_object(merged)  # type: ignore[return-value]

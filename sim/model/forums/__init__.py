@@ -1,0 +1,27 @@
+"""Forums as compositions of named rules.
+
+A forum is data (a :class:`sim.model.config.ForumConfig`), not a class: each of its
+rules — membership, scope, attendance, support, voice, deliberation, decision,
+ratification — is a small pure function looked up by name in :data:`RULES`.
+Importing this package registers every built-in rule.
+"""
+
+from sim.model.forums import agenda, attendance, decision, deliberation, membership, voice  # noqa: F401
+from sim.model.forums.links import LINK_KINDS, ForumLinks, meeting_order, resolve_links
+from sim.model.forums.meeting import MeetingResult, adapt, agenda_of, hold_meeting
+from sim.model.forums.registry import RULE_KINDS, RULES, register, rule
+
+__all__ = [
+    "LINK_KINDS",
+    "RULES",
+    "RULE_KINDS",
+    "ForumLinks",
+    "MeetingResult",
+    "adapt",
+    "agenda_of",
+    "hold_meeting",
+    "meeting_order",
+    "register",
+    "resolve_links",
+    "rule",
+]

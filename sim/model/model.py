@@ -1,0 +1,397 @@
+"""GovernanceModel: actors taking part in internet-governance forums, month by month.
+
+One step is one month. Each forum meets on its own calendar (``meeting_months``,
+within ``start_year``..``end_year``); feeds are respected within a month (a
+source meets before its target). The order of events in :meth:`step` is:
+
+1. in January, yearly budgets are reset and expertise decays toward its start;
+2. every forum that meets this month holds a meeting (:func:`sim.model.forums.hold_meeting`),
+   adopted outcomes move the policy on their issues, and actors adapt
+   (:func:`sim.model.forums.adapt`);
+3. the data collector records the step.
+
+Actor state lives in a :class:`~sim.model.population.Population` (numpy arrays); the
+Mesa agents in ``model.agents`` are handles onto it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.model import metrics
+from sim.model.actors import AGENT_CLASSES
+from sim.model.compose import load_config
+from sim.model.config import GROUPS, REGIONS, GovsimConfig, as_config
+from sim.model.forums import adapt, agenda_of, hold_meeting, meeting_order, resolve_links, rule
+from sim.model.forums.meeting import ONSITE, REMOTE, MeetingResult
+from sim.model.forums.membership import weighted_sample
+from sim.model.population import DEVELOPED, DEVELOPING, build_population
+from sim.model.validate import validate
+
+N_GROUPS = len(GROUPS)
+
+MEETING_COLUMNS = [
+    "forum", "step", "year", "month", "host", "eligible", "onsite", "remote", "funded",
+    "voice_gini", "voice_theil", "theil_between", "theil_within", "agenda", "adopted",
+    "declined", "decisional", "deadlocked",
+]  # fmt: skip
+ATTENDANCE_COLUMNS = [
+    "forum", "step", "group", "eligible", "onsite", "remote", "voice_share", "eligible_share",
+    "representation_ratio",
+]  # fmt: skip
+OUTCOME_COLUMNS = [
+    "forum", "step", "issue", "status_quo", "proposal", "outcome", "adopted", "objections",
+    "declined", "policy_after",
+]  # fmt: skip
+REGION_COLUMNS = [
+    "forum", "step", "region", "eligible", "onsite", "remote", "voice_share", "eligible_share",
+    "representation_ratio",
+]  # fmt: skip
+GROUP_COLUMNS = ["step", "group", "attainment", "engagement", "expertise"]
+
+
+def _append_rows(table: dict[str, list], columns: dict[str, list]) -> None:
+    """Append rows, given column by column, to a DataCollector table (all columns required)."""
+    if table.keys() != columns.keys():
+        raise KeyError(f"columns {sorted(columns)} do not match the table's {sorted(table)}")
+    for column, values in columns.items():
+        table[column].extend(values)
+
+
+def _breakdown(codes, n_codes, onsite, remote, voice) -> dict[str, list]:
+    """Per code present (group or region): eligible, onsite, remote, voice share and ratio.
+
+    The same arithmetic as :func:`metrics.voice_shares` and
+    :func:`metrics.representation_ratio`, without re-validating the model's own
+    arrays (codes in range, voice non-negative) at every meeting.
+    """
+    eligible = np.bincount(codes, minlength=n_codes)
+    share = metrics._shares(np.bincount(codes, voice, n_codes), n_codes)
+    eligible_share = eligible / max(eligible.sum(), 1)
+    seen = np.flatnonzero(eligible)
+    share_seen, eligible_seen = share[seen], eligible_share[seen]  # eligible_share > 0 here
+    return {
+        "seen": seen,
+        "eligible": eligible[seen].tolist(),
+        "onsite": np.bincount(codes, onsite, n_codes)[seen].astype(int).tolist(),
+        "remote": np.bincount(codes, remote, n_codes)[seen].astype(int).tolist(),
+        "voice_share": share_seen.tolist(),
+        "eligible_share": eligible_seen.tolist(),
+        "representation_ratio": (share_seen / eligible_seen).tolist(),
+    }
+
+
+class GovernanceModel(mesa.Model):
+    """Participation, voice and outcomes in a set of linked governance forums.
+
+    Args:
+        scenario: name of a scenario in ``configs/scenario/`` (ignored when ``config``
+            is given).
+        overrides: Hydra-syntax overrides on top of the scenario, e.g.
+            ``["forum.igf.remote=false", "behaviour.polarization=1.5"]``.
+        years: horizon in years (None: the config's, default 10).
+        polarization: scales the distance between developed and developing
+            governments' mean positions (None: the config's, default 1).
+        config: a full config (``GovsimConfig``, DictConfig or dict) instead of a
+            scenario name; the fast path for studies.
+        rng: seed or generator. None means the config's ``seed``, so that a run is
+            a pure function of (config, seed); pass any numpy seed (an int, a
+            ``SeedSequence``) as Mesa's ``batch_run`` does.
+    """
+
+    def __init__(
+        self,
+        scenario: str = "status_quo",
+        overrides: Sequence[str] = (),
+        years: int | None = None,
+        polarization: float | None = None,
+        config: GovsimConfig | dict[str, Any] | None = None,
+        rng: Any = None,
+    ) -> None:
+        if config is None:
+            config = load_config(scenario, overrides)
+        cfg = as_config(config)
+        if years is not None:
+            cfg.years = int(years)
+        if polarization is not None:
+            cfg.behaviour.polarization = float(polarization)
+        self.config = validate(cfg)
+        super().__init__(rng=cfg.seed if rng is None else rng)
+
+        self.forum_names = list(cfg.forum)
+        self.forums = list(cfg.forum.values())
+        self.issue_names = list(cfg.issues)
+        self.issue_kinds = np.array([i.kind for i in cfg.issues.values()])
+        self.years = cfg.years
+        self.pop = build_population(cfg, len(self.forums), self.rng)
+        self.links = resolve_links(cfg.forum, cfg.links)
+        self.order = meeting_order(cfg.forum, cfg.links)
+        self.agendas = [agenda_of(f, self.issue_kinds, self.issue_names) for f in self.forums]
+        self.policy = np.array([i.status_quo for i in cfg.issues.values()], float)
+        self.status_quo0 = self.policy.copy()
+        k, n_forums = len(self.issue_names), len(self.forums)
+        self.messages = np.full((n_forums, k), np.nan)
+        self.adopted_ever = np.zeros(k, bool)
+        self.boards = [self._draw_board(f) for f in self.forums]
+        self._seats: list[np.ndarray | None] = [None] * n_forums
+        self._roles: list[np.ndarray | None] = [None] * n_forums
+        self._roles_year = [0] * n_forums
+        self._meetings_held = [0] * n_forums
+        self.decisions = 0
+        # caches: attainment until policy moves, group means until a meeting or new year
+        self._mean_salience = self.pop.salience.mean(axis=0)  # saliences are fixed in a run
+        self._attainment_cache: tuple[bytes, np.ndarray, float] | None = None
+        self._coverage_cache: tuple[bytes, float] | None = None
+        self._salience_total: np.ndarray | None = None
+        self._public_policy = self.issue_kinds == "public_policy"
+        self._group_means: dict[str, list[float]] | None = None
+        self._state_changed = True
+
+        for i, g in enumerate(self.pop.group):
+            AGENT_CLASSES[g](self, int(i))
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                # attribute names and bound methods: Mesa deep-copies a lambda's value
+                # through the generic path at every step (docs/performance.md)
+                "year": "year",
+                "attainment_gap": self.attainment_gap,
+                "policy_coverage": self.policy_coverage,
+                "decisions": "decisions",
+            },
+            tables={
+                "meetings": MEETING_COLUMNS,
+                "attendance": ATTENDANCE_COLUMNS,
+                "regions": REGION_COLUMNS,
+                "outcomes": OUTCOME_COLUMNS,
+                "groups": GROUP_COLUMNS,
+            },
+        )
+        self._collect()
+
+    # ----- time -------------------------------------------------------------------
+    @property
+    def year(self) -> int:
+        """Current year, 1-based (step 0 is the start of year 1)."""
+        return max(self.steps - 1, 0) // 12 + 1
+
+    @property
+    def month(self) -> int:
+        return max(self.steps - 1, 0) % 12 + 1
+
+    def step(self) -> None:
+        """One month: new-year bookkeeping, this month's meetings, data collection."""
+        year, month = self.year, self.month
+        if month == 1:
+            self._state_changed = True  # expertise decays: group means change
+            self.pop.budget[:] = self.pop.resources
+            d = self.config.behaviour.expertise_decay
+            self.pop.expertise += d * (self.pop.expertise0 - self.pop.expertise)
+        for fi in self.order:
+            f = self.forums[fi]
+            last = f.end_year or self.years
+            quota_left = not f.max_meetings or self._meetings_held[fi] < f.max_meetings
+            if month in f.meeting_months and f.start_year <= year <= last and quota_left:
+                self._meeting(fi, year)
+        self._collect()
+        if self.steps >= 12 * self.years:
+            self.running = False
+
+    # ----- meetings ---------------------------------------------------------------
+    def roles(self, fi: int, year: int | None = None) -> np.ndarray:
+        """Role of every actor in forum ``fi`` this year (membership is settled yearly)."""
+        year = self.year if year is None else year
+        if self._roles[fi] is None or self._roles_year[fi] != year:
+            f = self.forums[fi]
+            self._roles[fi], self._seats[fi] = rule("membership", f.membership)(
+                self.pop, f, self._seats[fi], year, self.rng, forum_index=fi
+            )
+            self._roles_year[fi] = year
+        return self._roles[fi]
+
+    def host(self, fi: int) -> int:
+        """Region code of the next meeting's venue: fixed, or rotating over ``host_regions``."""
+        f = self.forums[fi]
+        if f.venue != "rotate":
+            return REGIONS.index(f.venue)
+        return REGIONS.index(f.host_regions[self._meetings_held[fi] % len(f.host_regions)])
+
+    def _draw_board(self, f) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and saliences of a ratifying board, drawn once from ``board_seats`` groups."""
+        if f.ratification == "none":
+            empty = np.empty((0, len(self.issue_names)))
+            return empty, empty
+        picks = [
+            pool[weighted_sample(np.ones(len(pool)), n, self.rng)]
+            for g, n in f.board_seats.items()
+            for pool in [np.flatnonzero(self.pop.group == GROUPS.index(g))]
+        ]
+        who = np.concatenate(picks)
+        return self.pop.position[who].copy(), self.pop.salience[who].copy()
+
+    def _meeting(self, fi: int, year: int) -> MeetingResult | None:
+        agenda = self.agendas[fi]
+        if len(agenda) == 0:
+            return None
+        roles = self.roles(fi, year)
+        host = self.host(fi)
+        self._meetings_held[fi] += 1
+        before = self.policy.copy()
+        res = hold_meeting(
+            self.pop,
+            self.forums[fi],
+            fi,
+            self.links[fi],
+            roles,
+            host,
+            agenda,
+            self.policy,
+            self.messages,
+            self.boards[fi],
+            self.config.behaviour,
+            self.rng,
+        )
+        if res.decisional and res.adopted.any():
+            link = self.links[fi]
+            weight = link.authority * (
+                1.0 if link.binding else self.config.behaviour.soft_law_weight
+            )
+            won = agenda[res.adopted]
+            self.policy[won] += weight * (res.outcome[res.adopted] - self.policy[won])
+            if link.binding:  # decision power: binding outcomes count for policy coverage
+                self.adopted_ever[won] = True
+            self.decisions += 1
+        text = np.where(res.adopted | (not res.decisional), res.outcome, res.proposal)
+        self.messages[fi, agenda] = np.where(np.isfinite(text), text, self.messages[fi, agenda])
+        adapt(self.pop, fi, res, before, self.links[fi], self.config.behaviour)
+        self._record(fi, res, before)
+        return res
+
+    # ----- measures ---------------------------------------------------------------
+    def attainment(self) -> np.ndarray:
+        """Per actor: 1 − salience-weighted distance of current policy from initial position.
+
+        Initial positions and saliences never change during a run, so the result
+        is cached until ``policy`` changes (most months no forum adopts anything).
+        The returned array is read-only.
+        """
+        key = self.policy.tobytes()
+        cache = self._attainment_cache
+        if cache is None or cache[0] != key:
+            if self._salience_total is None:  # saliences are fixed in a run
+                self._salience_total = self.pop.salience.sum(axis=1)
+            att = metrics._attainment(
+                self.policy, self.pop.position0, self.pop.salience, self._salience_total
+            )
+            att.flags.writeable = False
+            gap = metrics.attainment_gap(att, self.pop.group, DEVELOPED, DEVELOPING)
+            cache = self._attainment_cache = (key, att, gap)
+        return cache[1]
+
+    def attainment_gap(self) -> float:
+        """Developed minus developing governments' mean attainment (the headline asymmetry)."""
+        self.attainment()
+        return self._attainment_cache[2]
+
+    def policy_coverage(self) -> float:
+        """Salience-weighted share of public-policy issues on which a forum with decision power
+        (binding outcomes: by its nature or by a mandate) adopted an outcome."""
+        key = self.adopted_ever.tobytes()  # cached until a binding adoption on a new issue
+        if self._coverage_cache is None or self._coverage_cache[0] != key:
+            value = metrics.policy_coverage(
+                self.adopted_ever, self._mean_salience, self._public_policy
+            )
+            self._coverage_cache = (key, value)
+        return self._coverage_cache[1]
+
+    # ----- data -------------------------------------------------------------------
+    # Rows go straight into the DataCollector's column lists (``datacollector.tables``),
+    # a whole meeting or step at a time: the same tables ``add_table_row`` would fill,
+    # without its per-row, per-column Python loop (docs/performance.md).
+    def _collect(self) -> None:
+        self.datacollector.collect(self)
+        means = self._group_means
+        if means is None or self._state_changed:
+            # group means move only at meetings and at the new year; reuse them otherwise
+            att = self.attainment()
+            groups = self.pop.group
+            count = np.maximum(np.bincount(groups, minlength=N_GROUPS), 1)
+            engagement = self.pop.engagement.mean(axis=1)
+            # metrics.group_totals without re-checking the model's own group codes
+            att_total = np.bincount(groups, np.where(np.isnan(att), 0.0, att), N_GROUPS)
+            eng_total = np.bincount(groups, engagement, N_GROUPS)
+            exp_total = np.bincount(groups, self.pop.expertise, N_GROUPS)
+            means = self._group_means = {
+                "attainment": (att_total / count).tolist(),
+                "engagement": (eng_total / count).tolist(),
+                "expertise": (exp_total / count).tolist(),
+            }
+            self._state_changed = False
+        _append_rows(
+            self.datacollector.tables["groups"],
+            {"step": [self.steps] * N_GROUPS, "group": list(GROUPS), **means},
+        )
+
+    def _record(self, fi: int, res: MeetingResult, policy_before: np.ndarray) -> None:
+        self._state_changed = True  # the meeting moved engagement and expertise
+        tables, name, step = self.datacollector.tables, self.forum_names[fi], self.steps
+        g = self.pop.group[res.idx]
+        present = res.present
+        onsite, remote = (res.modes == ONSITE).astype(float), (res.modes == REMOTE).astype(float)
+        # voice shares are finite and non-negative and group codes in range by construction,
+        # so the unchecked paths of the measures apply (same arithmetic as the public ones)
+        voice = np.asarray(res.voice, float)
+        voice_present, g_present = voice[present], g[present].astype(np.intp)
+        total, between, within = metrics._theil_parts(voice_present, g_present, N_GROUPS)
+        n_adopted = int(res.adopted.sum())
+        _append_rows(tables["meetings"], {
+            "forum": [name], "step": [step], "year": [self.year], "month": [self.month],
+            "host": [REGIONS[res.host]], "eligible": [len(res.idx)], "onsite": [int(onsite.sum())],
+            "remote": [int(remote.sum())], "funded": [int(res.funded.sum())],
+            "voice_gini": [metrics._gini(voice_present)], "voice_theil": [total],
+            "theil_between": [between], "theil_within": [within], "agenda": [len(res.agenda)],
+            "adopted": [n_adopted], "declined": [int(res.declined.sum())],
+            "decisional": [res.decisional], "deadlocked": [res.decisional and n_adopted == 0],
+        })  # fmt: skip
+        for table, key, codes, labels in (
+            ("attendance", "group", g, GROUPS),
+            ("regions", "region", self.pop.region[res.idx], REGIONS),
+        ):
+            rows = _breakdown(codes, len(labels), onsite, remote, voice)
+            seen = rows.pop("seen")
+            _append_rows(tables[table], {
+                "forum": [name] * len(seen), "step": [step] * len(seen),
+                key: [labels[c] for c in seen], **rows,
+            })  # fmt: skip
+        n_agenda, agenda = len(res.agenda), res.agenda
+        _append_rows(tables["outcomes"], {
+            "forum": [name] * n_agenda, "step": [step] * n_agenda,
+            "issue": [self.issue_names[k] for k in agenda],
+            "status_quo": policy_before[agenda].astype(float).tolist(),
+            "proposal": np.asarray(res.proposal, float).tolist(),
+            "outcome": np.asarray(res.outcome, float).tolist(),
+            "adopted": np.asarray(res.adopted, bool).tolist(),
+            "objections": np.asarray(res.objections).astype(int).tolist(),
+            "declined": np.asarray(res.declined, bool).tolist(),
+            "policy_after": self.policy[agenda].astype(float).tolist(),
+        })  # fmt: skip
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Tidy tables: steps, meetings, attendance (by group), regions, outcomes, groups."""
+        dc = self.datacollector
+        steps = dc.get_model_vars_dataframe().rename_axis("step").reset_index()
+        out = {"steps": steps}
+        for name in ("meetings", "attendance", "regions", "outcomes", "groups"):
+            out[name] = dc.get_table_dataframe(name)
+        return out
+
+    def run(self) -> GovernanceModel:
+        """Run to the horizon and return self (``GovernanceModel(...).run().tables()``)."""
+        while self.running:
+            self.step()
+        return self

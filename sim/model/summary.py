@@ -1,0 +1,177 @@
+"""A run's summary: the headline measures, one tidy long table per run.
+
+Columns: ``metric``, ``forum`` ("all" when pooled over forums), ``group``
+("all" when not by group), ``value``. Each measure is computed from the run's
+tables with the definitions in :mod:`sim.model.metrics`; pooled rates are ratios of
+totals over meetings (attendances / eligible opportunities), not means of
+per-meeting rates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.model import metrics, power
+from sim.model.config import GROUPS
+from sim.model.forums.membership import MEMBER
+from sim.model.population import DEVELOPED, DEVELOPING
+
+HEADLINE = [
+    "participation_rate",
+    "voice_share",
+    "representation_ratio",
+    "attainment",
+]
+
+
+def _group_rows(att: pd.DataFrame, forum: str, by: str = "group", suffix: str = "") -> list[dict]:
+    """Participation (by mode), voice share and representation ratio per group (or region).
+
+    With ``by="region"`` the rows come from the ``regions`` table and the metric
+    names carry ``suffix`` (``representation_ratio_by_region``), the region in
+    the ``group`` column.
+    """
+    rows = []
+    n_meetings = att.groupby(["forum", "step"]).ngroups
+    for group, d in att.groupby(by, sort=False):
+        eligible = d["eligible"].sum()
+        values = {
+            "participation_rate": metrics.participation_rate(
+                d["onsite"].sum() + d["remote"].sum(), eligible
+            ),
+            "participation_onsite": metrics.participation_rate(d["onsite"].sum(), eligible),
+            "participation_remote": metrics.participation_rate(d["remote"].sum(), eligible),
+            # mean over all meetings of the forum(s), a group absent from one counting 0
+            "voice_share": d["voice_share"].fillna(0).sum() / n_meetings,
+        }
+        eligible_share = d["eligible_share"].sum() / n_meetings
+        values["representation_ratio"] = float(
+            metrics.representation_ratio(values["voice_share"], eligible_share)
+        )
+        rows += [
+            {"metric": m + suffix, "forum": forum, "group": group, "value": float(v)}
+            for m, v in values.items()
+        ]
+    return rows
+
+
+def _forum_rows(meetings: pd.DataFrame, outcomes: pd.DataFrame, forum: str) -> list[dict]:
+    """Decision and deadlock rates per agenda item, time to first agreement, voice inequality.
+
+    An agenda item is one issue at one meeting. ``decision_rate`` is the share of
+    items adopted; ``deadlock_rate`` the share of items at decisional meetings
+    that ended without agreement (nan where no meeting could decide).
+    """
+    m, o = meetings, outcomes
+    decisional = o["forum"].map(m.groupby("forum")["decisional"].first()).to_numpy(bool)
+    values = {
+        "meetings": len(m),
+        "decision_rate": metrics.decision_rate(o["adopted"].to_numpy(bool)),
+        "deadlock_rate": metrics.deadlock_rate(~o["adopted"].to_numpy(bool), decisional),
+        "time_to_first_agreement": metrics.time_to_first_agreement(
+            m["step"].to_numpy(), m["adopted"].to_numpy() > 0
+        ),
+        "voice_gini": m["voice_gini"].mean(),
+        "theil_between": m["theil_between"].mean(),
+        "theil_within": m["theil_within"].mean(),
+        "declined": m["declined"].sum(),
+    }
+    return [
+        {"metric": k, "forum": forum, "group": "all", "value": float(v)} for k, v in values.items()
+    ]
+
+
+def _power_rows(model) -> list[dict]:
+    """A priori voting power of each group where votes decide, in the final year.
+
+    For a forum deciding by ``majority``, the game is one vote per member with
+    quota ``max(floor(n/2) + 1, ceil(threshold * n))``; for a ratifying ``board``,
+    one vote per director with quota ``ceil(supermajority * b)`` (the power to
+    decline advice). Each group's power is the sum of its voters' normalised
+    Banzhaf and Shapley-Shubik indices (:mod:`sim.model.power`; exact for these sizes).
+    """
+
+    rows = []
+    for fi, (name, f) in enumerate(zip(model.forum_names, model.forums, strict=True)):
+        games = []
+        if f.decision == "majority":
+            groups = model.pop.group[model.roles(fi) == MEMBER]
+            n = len(groups)
+            quota = max(n // 2 + 1, int(np.ceil(f.threshold * n - 1e-9)))
+            games.append(("", groups, quota))
+        if f.ratification == "board":
+            seats = f.board_seats
+            groups = np.repeat([GROUPS.index(g) for g in seats], list(seats.values()))
+            games.append(("board_", groups, int(np.ceil(f.supermajority * len(groups) - 1e-9))))
+        for prefix, groups, quota in games:
+            if len(groups) == 0:
+                continue
+            weights = np.ones(len(groups))
+            for metric, index in (("banzhaf_power", power.banzhaf),
+                                  ("shapley_shubik_power", power.shapley_shubik)):  # fmt: skip
+                # exact for committees of these sizes; a fixed generator if one were sampled
+                values = index(weights, max(quota, 1), rng=np.random.default_rng(0)).values
+                totals = np.bincount(groups, weights=values, minlength=len(GROUPS))
+                rows += [
+                    {"metric": prefix + metric, "forum": name, "group": GROUPS[g],
+                     "value": float(totals[g])}
+                    for g in np.flatnonzero(np.bincount(groups, minlength=len(GROUPS)))
+                ]  # fmt: skip
+    return rows
+
+
+def run_summary(model) -> pd.DataFrame:
+    """The headline measures of a finished (or running) model, as a long table."""
+    tables = model.tables()
+    att, meetings, outcomes = tables["attendance"], tables["meetings"], tables["outcomes"]
+    regions = tables["regions"]
+    rows: list[dict] = []
+    if len(meetings):
+        rows += _group_rows(att, "all")
+        rows += _group_rows(regions, "all", "region", "_by_region")
+        rows += _forum_rows(meetings, outcomes, "all")
+        for forum in model.forum_names:
+            a = att[att["forum"] == forum]
+            if len(a):
+                rows += _group_rows(a, forum)
+                rows += _group_rows(
+                    regions[regions["forum"] == forum], forum, "region", "_by_region"
+                )
+                rows += _forum_rows(
+                    meetings[meetings["forum"] == forum],
+                    outcomes[outcomes["forum"] == forum],
+                    forum,
+                )
+    attainment = model.attainment()
+    group = model.pop.group
+    for g, name in enumerate(GROUPS):
+        rows.append({"metric": "attainment", "forum": "all", "group": name,
+                     "value": float(np.nanmean(attainment[group == g]))})  # fmt: skip
+    is_gov = np.isin(group, (DEVELOPED, DEVELOPING))
+    rows += [
+        {"metric": "attainment_gap", "forum": "all", "group": "all",
+         "value": metrics.attainment_gap(attainment, group, DEVELOPED, DEVELOPING)},
+        {"metric": "resource_elasticity", "forum": "all", "group": "governments",
+         "value": metrics.resource_elasticity(attainment[is_gov], model.pop.resources[is_gov])},
+        {"metric": "policy_coverage", "forum": "all", "group": "all",
+         "value": model.policy_coverage()},
+    ]  # fmt: skip
+    rows += _power_rows(model)
+    return pd.DataFrame(rows, columns=["metric", "forum", "group", "value"])
+
+
+def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Groups × headline measures, pooled over forums (what ``govsim run`` prints)."""
+    s = summary[(summary["forum"] == "all") & summary["metric"].isin(HEADLINE)]
+    table = s.pivot_table(index="group", columns="metric", values="value", aggfunc="first")
+    order = [g for g in GROUPS if g in table.index]
+    return table.reindex(index=order, columns=[c for c in HEADLINE if c in table.columns])
+
+
+def scalar(summary: pd.DataFrame, metric: str, forum: str = "all", group: str = "all") -> float:
+    """One value out of a summary (nan when absent)."""
+    hit = summary[
+        (summary["metric"] == metric) & (summary["forum"] == forum) & (summary["group"] == group)
+    ]
+    return float(hit["value"].iloc[0]) if len(hit) else float("nan")

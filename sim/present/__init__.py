@@ -1,0 +1,1 @@
+"""The presentation layer: figures in the house style, briefings and the dashboard."""

@@ -1,0 +1,131 @@
+"""Figures of the analysis layer: Morris and Sobol indices, and the calibration fit.
+
+Drawn in the house style.from what
+:mod:`sim.analysis.sensitivity` and :mod:`sim.analysis.calibration` compute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.analysis.sensitivity import Metric, SensitivityStudy, StageResult
+from sim.present import plots
+from sim.present.plots import param_label
+
+
+def sensitivity_figures(study: SensitivityStudy, results: Sequence[StageResult], out: Path) -> None:
+    """Draw each stage's figure into ``out/<stage>/`` (Morris μ*–σ or Sobol bars)."""
+    for res in results:
+        stage, folder = res.stage, out / res.stage.name
+        source = (
+            f"govsim sensitivity {study.name}, stage {stage.name}: {len(res.design)} points x "
+            f"{study.replicates} replicates, root seed {study.root_seed}, design seed {stage.seed}"
+        )
+        if stage.method == "morris":
+            plot_morris(res.indices, study.metrics, folder / "morris_mu_star_sigma", source)
+        else:
+            plot_sobol(res.indices, study.metrics, folder / "sobol_indices", source)
+
+
+def _short(key: str) -> str:
+    return param_label(key)
+
+
+def plot_morris(
+    indices: pd.DataFrame, metrics: Sequence[Metric], path: Path, source: str = ""
+) -> list[Path]:
+    """μ*–σ plot per metric, with μ* confidence bars, in the house style.
+
+    Saved as ``path`` + .png (200 dpi), .svg and .pdf.
+    """
+    with plt.rc_context(plots.STYLE):
+        fig, axes = plt.subplots(1, len(metrics), figsize=plots.SLIDE, squeeze=False)
+        for ax, m in zip(axes[0], metrics, strict=True):
+            t = indices[indices["metric"] == m.name]
+            ax.errorbar(t["mu_star"], t["sigma"], xerr=t["mu_star_conf"], fmt="o", ms=6,
+                        color=plots.OKABE_ITO["blue"], ecolor="#9ab", capsize=3)  # fmt: skip
+            lim = max(float(t["mu_star"].max()), float(t["sigma"].max()), 1e-12) * 1.15
+            ax.plot([0, lim], [0, lim], ls=":", color="grey", lw=1, label="σ = μ*")
+            for _, r in t.iterrows():
+                ax.annotate(_short(r["parameter"]), (r["mu_star"], r["sigma"]), fontsize=9,
+                            xytext=(4, 3), textcoords="offset points")  # fmt: skip
+            ax.set_xlabel("μ*: mean |elementary effect| over the range\n(units of the measure)")
+            ax.set_ylabel("σ: sd of elementary effects (units of the measure)")
+            ax.set_title(plots._wrap(m.label or m.name.replace("_", " "), 45))
+            ax.set_xlim(0, lim)
+            ax.set_ylim(0, lim)
+            ax.legend(loc="upper left", frameon=False)
+        title = "Morris screening: which parameters move the equity measures"
+        caption = (
+            "Bars: 95% bootstrap interval of μ*. Above the dotted line: non-linear or interacting."
+        )
+        fig_ = plots.save(fig, path.parent, path.name, title, caption, source)
+    return [fig_.png, fig_.svg, fig_.pdf]
+
+
+def replot(study: SensitivityStudy, out: Path) -> None:
+    """Redraw every stage's figure from its ``indices.csv`` (no runs)."""
+    for stage in study.stages:
+        folder = out / stage.name
+        indices = pd.read_csv(folder / "indices.csv")
+        source = f"govsim sensitivity {study.name}, stage {stage.name}, root seed {study.root_seed}"
+        if stage.method == "morris":
+            plot_morris(indices, study.metrics, folder / "morris_mu_star_sigma", source)
+        else:
+            plot_sobol(indices, study.metrics, folder / "sobol_indices", source)
+
+
+def plot_sobol(
+    indices: pd.DataFrame, metrics: Sequence[Metric], path: Path, source: str = ""
+) -> list[Path]:
+    """S1 and ST bars with 95% intervals per metric, in the house style."""
+    with plt.rc_context(plots.STYLE):
+        fig, axes = plt.subplots(1, len(metrics), figsize=plots.SLIDE, squeeze=False)
+        for ax, m in zip(axes[0], metrics, strict=True):
+            t = indices[indices["metric"] == m.name].reset_index(drop=True)
+            x = np.arange(len(t))
+            ax.bar(x - 0.2, t["S1"], 0.4, yerr=t["S1_conf"], capsize=4,
+                   color=plots.OKABE_ITO["blue"], label="S1 (first order)")  # fmt: skip
+            ax.bar(x + 0.2, t["ST"], 0.4, yerr=t["ST_conf"], capsize=4,
+                   color=plots.OKABE_ITO["orange"], label="ST (total)")  # fmt: skip
+            ax.set_xticks(x, [_short(p) for p in t["parameter"]], rotation=25, ha="right")
+            ax.axhline(0, color="black", lw=0.8)
+            ax.set_ylabel("share of output variance (dimensionless)")
+            ax.set_title(plots._wrap(m.label or m.name.replace("_", " "), 45))
+            ax.legend(frameon=False)
+        title = "Sobol indices: share of the variance of each equity measure"
+        caption = "Error bars: 95% bootstrap intervals (SALib). ST - S1: interactions."
+        fig_ = plots.save(fig, path.parent, path.name, title, caption, source)
+    return [fig_.png, fig_.svg, fig_.pdf]
+
+
+def plot_fit(table: pd.DataFrame, path: Path) -> list[Path]:
+    """Observed vs simulated shares, one marker per target, coloured by meeting."""
+    fig, ax = plt.subplots(figsize=(5.5, 5.2))
+    markers = {"stakeholder": "o", "region": "s", "mode": "^"}
+    colours = ["#1f4e79", "#e69f00", "#2ca02c", "#b22222"]
+    for ci, (meeting, d) in enumerate(table.groupby("meeting", sort=False)):
+        for dim, e in d.groupby("dimension"):
+            ax.errorbar(e["observed"], e["simulated"], yerr=e["simulated_sd"].fillna(0),
+                        fmt=markers[dim], color=colours[ci % 4], ms=5, capsize=2,
+                        label=f"{meeting}: {dim}")  # fmt: skip
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("observed share of participants")
+    ax.set_ylabel("simulated share of delegates (mean ± sd over replicates)")
+    ax.set_title("IGF attendance: calibrated model vs observations")
+    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    fig.tight_layout()
+    out = []
+    for ext in ("png", "svg"):
+        p = path.with_suffix(f".{ext}")
+        fig.savefig(p, dpi=200, bbox_inches="tight")
+        out.append(p)
+    plt.close(fig)
+    return out

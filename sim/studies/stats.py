@@ -1,0 +1,160 @@
+"""Statistics across replicates: means with t-intervals, paired differences vs a baseline.
+
+A *condition* is a scenario at one grid point. Replicate ``r`` of every
+condition shares the random stream ``SeedSequence(root_seed, spawn_key=(r,))``
+(common random numbers), so a difference against the baseline is taken within
+each replicate and its interval is the t-interval of those paired differences,
+which is usually much narrower than comparing two independent means.
+
+Intervals are Student-t 95% intervals, ``mean ± t(0.975, n-1) · sd / √n``, over
+replicates whose value is defined (a deadlock rate is undefined, NaN, for a
+forum that never decides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+LEVEL = 0.95
+
+
+def t_interval(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> dict[str, float]:
+    """Mean and ``level`` t-interval of the finite values.
+
+    Returns a dict with ``n``, ``mean``, ``sd``, ``lo``, ``hi`` (``lo``/``hi`` are
+    NaN with fewer than two values; equal to the mean when sd is 0).
+    """
+    x = np.asarray(values, float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return {"n": 0, "mean": np.nan, "sd": np.nan, "lo": np.nan, "hi": np.nan}
+    mean = float(x.mean())
+    if n < 2:
+        return {"n": 1, "mean": mean, "sd": np.nan, "lo": np.nan, "hi": np.nan}
+    sd = float(x.std(ddof=1))
+    half = float(sps.t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    return {"n": n, "mean": mean, "sd": sd, "lo": mean - half, "hi": mean + half}
+
+
+def select(table: pd.DataFrame, metric: Any) -> pd.DataFrame:
+    """Rows of the whole-run summary for one metric selector (``sim.studies.experiment.Metric``)."""
+    t = table
+    mask = (
+        (t["kind"] == "summary")
+        & (t["metric"] == metric.name)
+        & (t["forum"] == metric.forum)
+        & (t["group"] == metric.group)
+        & (t["issue"] == metric.issue)
+    )
+    return t.loc[mask]
+
+
+def conditions(table: pd.DataFrame, grid_keys: Sequence[str]) -> list[str]:
+    """Columns that identify a condition: scenario plus the swept keys."""
+    return ["scenario", *[k for k in grid_keys if k in table.columns]]
+
+
+def _complete(
+    table: pd.DataFrame, metric: Any, cond: list[str], order: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Per condition and replicate one value (NaN when the metric is absent from a run)."""
+    runs = table[[*cond, "replicate"]].drop_duplicates()
+    vals = select(table, metric)[[*cond, "replicate", "value"]]
+    return runs.merge(vals, on=[*cond, "replicate"], how="left")
+
+
+def summarise(
+    table: pd.DataFrame, metrics: Sequence[Any], grid_keys: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Mean and 95% t-interval per metric and condition.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``metric`` (the selector text), ``scenario``, the grid keys,
+        ``n``, ``mean``, ``sd``, ``lo``, ``hi``; conditions in the table's order.
+    """
+    cond = conditions(table, grid_keys)
+    rows = []
+    for m in metrics:
+        d = _complete(table, m, cond, None)
+        for values, g in d.groupby(cond, sort=False, dropna=False):
+            values = values if isinstance(values, tuple) else (values,)
+            rows.append({"metric": m.text, **dict(zip(cond, values, strict=True)),
+                         **t_interval(g["value"].to_numpy())})  # fmt: skip
+    return pd.DataFrame(rows, columns=["metric", *cond, "n", "mean", "sd", "lo", "hi"])
+
+
+def baseline_of(condition: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str, Any]:
+    """The baseline condition a condition is compared with (same grid point unless fixed)."""
+    out = dict(condition)
+    out.update(baseline)
+    return out
+
+
+def paired_differences(
+    table: pd.DataFrame,
+    metrics: Sequence[Any],
+    baseline: Mapping[str, Any],
+    grid_keys: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Differences against the baseline, paired by replicate, with 95% t-intervals.
+
+    Parameters
+    ----------
+    table
+        The study's aggregate table.
+    metrics
+        Metric selectors.
+    baseline
+        ``{"scenario": name}`` and optionally fixed grid values: each condition is
+        compared with the condition obtained by setting these values.
+    grid_keys
+        The swept keys.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``metric``, ``scenario``, grid keys, ``n`` (replicates with both
+        values), ``diff``, ``lo``, ``hi``, ``baseline`` (a label of the baseline
+        condition). The baseline condition itself is left out.
+    """
+    cond = conditions(table, grid_keys)
+    rows = []
+    for m in metrics:
+        d = _complete(table, m, cond, None)
+        by = {
+            (k if isinstance(k, tuple) else (k,)): g.set_index("replicate")["value"]
+            for k, g in d.groupby(cond, sort=False, dropna=False)
+        }
+        for values, v in by.items():
+            c = dict(zip(cond, values, strict=True))
+            b = baseline_of(c, baseline)
+            if b == c:
+                continue
+            bv = by.get(tuple(b[k] for k in cond))
+            if bv is None:
+                continue
+            diff = (v - bv.reindex(v.index)).to_numpy()
+            ci = t_interval(diff)
+            label = ", ".join(f"{k}={b[k]}" for k in cond)
+            rows.append({"metric": m.text, **c, "n": ci["n"], "diff": ci["mean"],
+                         "lo": ci["lo"], "hi": ci["hi"], "baseline": label})  # fmt: skip
+    return pd.DataFrame(rows, columns=["metric", *cond, "n", "diff", "lo", "hi", "baseline"])
+
+
+def yearly(table: pd.DataFrame, grid_keys: Sequence[str] = (), forum: str = "all") -> pd.DataFrame:
+    """Participation rate per condition, group and year: mean and 95% interval over replicates."""
+    cond = conditions(table, grid_keys)
+    t = table[(table["kind"] == "yearly") & (table["forum"] == forum)]
+    rows = []
+    for values, g in t.groupby([*cond, "group", "year"], sort=False, dropna=False):
+        rows.append({**dict(zip([*cond, "group", "year"], values, strict=True)),
+                     **t_interval(g["value"].to_numpy())})  # fmt: skip
+    return pd.DataFrame(rows, columns=[*cond, "group", "year", "n", "mean", "sd", "lo", "hi"])
