@@ -28,8 +28,9 @@ from sim.model.actors import AGENT_CLASSES
 from sim.model.compose import load_config
 from sim.model.config import GROUPS, REGIONS, GovsimConfig, as_config
 from sim.model.forums import adapt, agenda_of, hold_meeting, meeting_order, resolve_links, rule
-from sim.model.forums.meeting import ONSITE, REMOTE, MeetingResult
+from sim.model.forums.meeting import ONSITE, REMOTE, MeetingResult, enact
 from sim.model.forums.membership import weighted_sample
+from sim.model.forums.registry import describe
 from sim.model.population import DEVELOPED, DEVELOPING, build_population
 from sim.model.validate import validate
 
@@ -222,8 +223,9 @@ class GovernanceModel(mesa.Model):
         return REGIONS.index(f.host_regions[self._meetings_held[fi] % len(f.host_regions)])
 
     def _draw_board(self, f) -> tuple[np.ndarray, np.ndarray]:
-        """Positions and saliences of a ratifying board, drawn once from ``board_seats`` groups."""
-        if f.ratification == "none":
+        """Positions and saliences of a ratifying board, drawn once from ``board_seats`` groups
+        (for a ratification rule that reads them)."""
+        if "board_seats" not in describe("ratification", f.ratification).params:
             empty = np.empty((0, len(self.issue_names)))
             return empty, empty
         picks = [
@@ -256,18 +258,10 @@ class GovernanceModel(mesa.Model):
             self.config.behaviour,
             self.rng,
         )
-        if res.decisional and res.adopted.any():
-            link = self.links[fi]
-            weight = link.authority * (
-                1.0 if link.binding else self.config.behaviour.soft_law_weight
-            )
-            won = agenda[res.adopted]
-            self.policy[won] += weight * (res.outcome[res.adopted] - self.policy[won])
-            if link.binding:  # decision power: binding outcomes count for policy coverage
-                self.adopted_ever[won] = True
-            self.decisions += 1
-        text = np.where(res.adopted | (not res.decisional), res.outcome, res.proposal)
-        self.messages[fi, agenda] = np.where(np.isfinite(text), text, self.messages[fi, agenda])
+        soft_law_weight = self.config.behaviour.soft_law_weight
+        self.adopted_ever[enact(self.policy, res, self.links[fi], soft_law_weight)] = True
+        self.decisions += int(res.decided)
+        self.messages[fi, agenda] = res.message(self.messages[fi, agenda])
         adapt(self.pop, fi, res, before, self.links[fi], self.config.behaviour)
         self._record(fi, res, before)
         return res
