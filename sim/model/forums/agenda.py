@@ -26,7 +26,9 @@ def public_policy_only(kinds: np.ndarray, names=None, forum=None) -> np.ndarray:
     return np.asarray(kinds) == "public_policy"
 
 
-@register("scope", "technical", source="GAC remit: ICANN's technical mandate")
+@register(
+    "scope", "technical", source="Tunis Agenda ¶69 (day-to-day technical and operational matters)"
+)
 def technical_only(kinds: np.ndarray, names=None, forum=None) -> np.ndarray:
     """Technical and operational issues only (with their public-policy aspects, as at the GAC)."""
     return np.asarray(kinds) == "technical"

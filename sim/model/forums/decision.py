@@ -28,15 +28,16 @@ from sim.model.config import ForumConfig
 from sim.model.forums.registry import VotingGame, register
 
 # What each rule's objections or votes mean as an a priori voting game (one vote per voter,
-# ``quota(n, forum)`` votes win): the power indices of the run summary read these.
+# ``quota(n, forum)`` votes win; a quota <= 0 means nobody can block): the power indices of
+# the run summary read these.
 UNANIMITY_GAME = VotingGame(
     voters="members",
-    quota=lambda n, f: max(n - f.blocking_objections + 1, 1),
+    quota=lambda n, f: n - f.blocking_objections + 1,
     formula="n − blocking_objections + 1 (1 objection blocks: unanimity, a veto each)",
 )
 ROUGH_CONSENSUS_GAME = VotingGame(
     voters="members",
-    quota=lambda n, f: max(n - math.floor(f.threshold * n + 1e-9), 1),
+    quota=lambda n, f: n - math.floor(f.threshold * n + 1e-9),
     formula="n − ⌊threshold·n⌋ (at most a threshold share may object)",
 )
 MAJORITY_GAME = VotingGame(

@@ -56,7 +56,8 @@ class VotingGame:
         ratifying board's directors, ``forum.board_seats``). Board games report
         their indices as ``board_*`` metrics: the power to decline.
     quota : callable
-        ``quota(n, forum) -> int``: votes needed to win among ``n`` voters.
+        ``quota(n, forum) -> int``: votes needed to win among ``n`` voters (<= 0: the
+        proposal passes whatever anyone votes, e.g. fewer members than it takes to block).
     formula : str
         The quota as a formula, for the docs (``"max(⌊n/2⌋+1, ⌈threshold·n⌉)"``).
     share : str or None
