@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.studies.experiment import expand, parse_study, study_meta
+from sim.studies.spec import expand, parse_study, study_meta
 from sim.studies.launch import (
     aggregate_sweep,
     assign_shards,

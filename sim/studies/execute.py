@@ -1,6 +1,6 @@
 """Running a study's runs: one run as a tidy table, many in a process pool, resumable.
 
-:func:`run_spec` turns one :class:`~sim.studies.experiment.RunSpec` into the long
+:func:`run_spec` turns one :class:`~sim.studies.spec.RunSpec` into the long
 table a study stores; :func:`execute` runs every spec the
 :class:`~sim.studies.store.RunStore` does not hold yet, in a process pool with a
 progress bar, recording failures instead of stopping.
@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.model import GovernanceModel
 from sim.model.summary import run_summary
-from sim.studies.experiment import RunSpec
+from sim.studies.spec import RunSpec
 from sim.studies.store import RunStore
 
 log = logging.getLogger("govsim.execute")
@@ -115,9 +115,7 @@ def _pool_context():
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(
-            ["sim.studies.experiment", "sim.model.model", "sim.model.summary"]
-        )
+        ctx.set_forkserver_preload(["sim.studies.spec", "sim.model.model", "sim.model.summary"])
         return ctx
     return multiprocessing.get_context("spawn")
 
