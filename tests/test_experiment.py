@@ -15,8 +15,8 @@ import pytest
 from sim import cli
 from sim.present.report import build_briefing
 from sim.studies.execute import execute
-from sim.studies.spec import expand, load_study, study_names
 from sim.studies.launch import run_study
+from sim.studies.spec import expand, load_study, study_names
 from sim.studies.store import RunStore, aggregate, read_manifest, write_manifest
 
 SMALL = [

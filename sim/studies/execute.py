@@ -18,10 +18,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from sim.model import GovernanceModel
+from sim.model.model import run_seed
 from sim.model.summary import run_summary
 from sim.studies.spec import RunSpec
 from sim.studies.store import RunStore
@@ -64,13 +64,14 @@ def _yearly_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def run_spec(spec: RunSpec) -> pd.DataFrame:
     """Run one spec and return its stored table (see :data:`TABLE_COLUMNS`).
 
-    The model gets ``SeedSequence(root_seed, spawn_key=(replicate,))``; the
+    The model gets ``run_seed(root_seed, replicate)`` =
+    ``SeedSequence(root_seed, spawn_key=(replicate,))``; the
     table holds :func:`sim.model.summary.run_summary` (``kind = summary``), per-issue
     coverage and the participation rate per year by forum and group
     (``kind = yearly``).
     """
 
-    rng = np.random.SeedSequence(spec.root_seed, spawn_key=(spec.replicate,))
+    rng = run_seed(spec.root_seed, spec.replicate)
     model = GovernanceModel(config=spec.config, rng=rng).run()
     tables = model.tables()
     summary = run_summary(model)
