@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.studies.store import RunStore, aggregate, read_manifest, run_key, write_manifest
+from sim.studies.store import (
+    ManifestError,
+    RunStore,
+    aggregate,
+    read_manifest,
+    run_key,
+    write_manifest,
+)
 
 
 def table(v: float) -> pd.DataFrame:
@@ -33,16 +40,23 @@ def test_write_read_and_keys(tmp_path):
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["k1.parquet"]
 
 
-def test_failed_write_leaves_no_file(tmp_path):
+def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
     store = RunStore(tmp_path)
 
     class Bad(pd.DataFrame):
         def to_parquet(self, *a, **k):
-            open(a[0], "wb").write(b"half a file")
             raise OSError("disk full")
 
     with pytest.raises(OSError):
         store.write("k1", Bad(table(1.0)))
+    assert not store.has("k1")
+
+    def no_rename(*a):  # the temporary is written and fsynced, then the rename fails
+        raise OSError("rename failed")
+
+    monkeypatch.setattr("sim.studies.store.os.replace", no_rename)
+    with pytest.raises(OSError, match="rename failed"):
+        store.write("k1", table(1.0))
     assert not store.has("k1")
     assert list((tmp_path / "runs").iterdir()) == []
 
@@ -90,5 +104,5 @@ def test_manifest_round_trip_and_aggregate(tmp_path):
 
 
 def test_read_manifest_missing_is_clear(tmp_path):
-    with pytest.raises(FileNotFoundError, match="not a study results folder"):
+    with pytest.raises(ManifestError, match="not a study results folder"):
         read_manifest(tmp_path)
