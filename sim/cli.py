@@ -38,7 +38,7 @@ from sim.errors import ConfigError, UsageError
 from sim.model.compose import friendly_error, load_config
 from sim.model.config import as_config, register_configs
 from sim.model.summary import headline_table, scalar
-from sim.model.validate import validate
+from sim.model.validate import check_value, validate
 from sim.present.analysis_figures import plot_fit, sensitivity_figures
 from sim.present.report import build_briefing
 from sim.resources import CONFIG_DIR, results_dir
@@ -141,8 +141,36 @@ def _run_job(cfg: DictConfig) -> None:
         print(f"\nrun folder: {out}")
 
 
+def precheck(overrides: Sequence[str]) -> None:
+    """Parse every override and check its numbers against the validation table, before the
+    (slow) composition: ``years=0,1`` or ``behaviour.logit_noise=nan`` fails at once."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    for o in overrides:
+        try:
+            parsed = parser.parse_overrides([o])[0]
+        except Exception:
+            raise UsageError(
+                f"override {o!r} is not valid override syntax: KEY=VALUE, a value with spaces "
+                "or non-ASCII letters in quotes (KEY='a b'), a sweep as KEY=A,B"
+            ) from None
+        key = parsed.key_or_group
+        if parsed.is_delete() or key.startswith("hydra."):
+            continue
+        values = list(parsed.sweep_iterator()) if parsed.is_sweep_override() else [parsed.value()]
+        choices = sorted(p.stem for p in (CONFIG_DIR / key).glob("*.yaml")) if key in (
+            "scenario", "population", "issues", "behaviour") else None  # fmt: skip
+        for v in values:
+            if choices is not None and v not in choices:
+                raise UsageError(f"{key}={v!r} is not a {key} config; choose one of: "
+                                 f"{', '.join(choices)}")  # fmt: skip
+            check_value(key, v)
+
+
 def check_overrides(overrides: Sequence[str]) -> None:
     """Compose and validate once, up front; a problem becomes one UsageError line."""
+    precheck(overrides)
     try:
         load_config(None, overrides)
     except ConfigError as e:
@@ -157,6 +185,7 @@ is checked job by job as it runs, and stops at the first bad job with the same l
 
 def check_sweep(overrides: Sequence[str]) -> None:
     """Validate a multirun's jobs up front: ``run -m years=0,1`` stops before any job runs."""
+    precheck(overrides)
     try:
         jobs = sweep_jobs(overrides)
     except ConfigError as e:
@@ -217,6 +246,8 @@ def experiment(a: argparse.Namespace) -> None:
     jobs = _jobs(a)
     if a.shards is not None and a.shards < 1:
         raise UsageError(f"--shards {a.shards}: give at least 1 shard")
+    if a.out:  # before the (slow) study check
+        ensure_writable_folder(a.out, "--out")
     study = load_study(a.study, replicates=a.replicates, years=a.years, overrides=a.overrides)
     out = Path(a.out).resolve() if a.out else results_dir() / study.name
     check_launcher(a.launcher)
@@ -446,20 +477,19 @@ def report_bug(e: BaseException) -> NoReturn:
     sys.exit(BUG_STATUS)
 
 
-class _WarningFormat(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return f"govsim: warning: {clip(record.getMessage())}"
+class _Warnings(logging.Handler):
+    """Warnings of govsim's own loggers (a damaged run file, a stale lock), one line each,
+    on whatever ``sys.stderr`` is at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"govsim: warning: {clip(record.getMessage())}", file=sys.stderr)
 
 
 def _warnings_to_stderr() -> None:
-    """Warnings of govsim's own loggers (a damaged run file, a stale lock) as one line each."""
     logger = logging.getLogger("govsim")
-    if not any(getattr(h, "_govsim", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
-        handler.setLevel(logging.WARNING)
-        handler.setFormatter(_WarningFormat())
-        handler._govsim = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    if not any(isinstance(h, _Warnings) for h in logger.handlers):
+        logger.addHandler(_Warnings(logging.WARNING))
+        logger.propagate = False  # not again through the root logger's handlers (Hydra's)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

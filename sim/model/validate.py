@@ -71,13 +71,14 @@ class Range:
         return (self.lo < v if self.lo_open else self.lo <= v) and v <= self.hi
 
     def text(self) -> str:
-        lo = f"more than {_num(self.lo)}" if self.lo_open else f"{_num(self.lo)}"
         kind = "a whole number" if self.integer else "a finite number"
-        return f"{kind} from {lo} to {_num(self.hi)}"
+        if self.lo_open:
+            return f"{kind} above {_num(self.lo)} and at most {_num(self.hi)}"
+        return f"{kind} from {_num(self.lo)} to {_num(self.hi)}"
 
 
 def _num(v: float) -> str:
-    return f"{int(v):,}".replace(",", "_") if float(v).is_integer() else f"{v:g}"
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 UNIT = Range(0.0, 1.0)
@@ -253,6 +254,37 @@ def check_ranges(cfg: GovsimConfig) -> None:
             raise ConfigError(f"{path}={_short(value)} is not allowed; allowed: {rng.text()}")
         if not rng.allows(float(value)):
             raise ConfigError(f"{path}={_short(value)} is out of range; allowed: {rng.text()}")
+
+
+def pattern_of(key: str) -> str | None:
+    """The :data:`RANGES` pattern a concrete dotted key falls under (None: not numeric)."""
+    parts = key.split(".")
+    for pattern in RANGES:
+        pp = pattern.removesuffix("[]").split(".")
+        if len(pp) == len(parts) and all(a in ("*", b) for a, b in zip(pp, parts, strict=True)):
+            return pattern
+    return None
+
+
+def check_value(key: str, value: Any) -> None:
+    """Check one override's value against :data:`RANGES` before composing (fast, partial).
+
+    Only numbers are judged (non-finite or out of range); anything else is left to the
+    full :func:`validate` after composition, so this never rejects what it would accept.
+    A table value (``forum.igf={authority: 5}``) is checked key by key.
+    """
+    if isinstance(value, dict):
+        for k, v in value.items():
+            check_value(f"{key}.{k}", v)
+        return
+    pattern = pattern_of(key)
+    if pattern is None:
+        return
+    rng = RANGES[pattern]
+    items = value if pattern.endswith("[]") and isinstance(value, list) else [value]
+    for v in items:
+        if _is_number(v) and not rng.allows(float(v)):
+            raise ConfigError(f"{key}={_short(v)} is out of range; allowed: {rng.text()}")
 
 
 @cache
