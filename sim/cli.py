@@ -46,6 +46,7 @@ from sim.studies.experiment import load_study
 from sim.studies.launch import (
     aggregate_sweep,
     check_launcher,
+    ensure_manifest,
     find_results,
     format_status,
     in_multirun,
@@ -272,8 +273,7 @@ def experiment(a: argparse.Namespace) -> None:
 def report(a: argparse.Namespace) -> None:
     """``govsim report DIR``: rebuild figures and briefing from stored runs."""
     root = Path(a.results).resolve()
-    if not (root / "manifest.json").exists():
-        raise UsageError(f"{root} has no manifest.json: not a study results folder")
+    ensure_manifest(root)  # not a study folder: one line; a damaged manifest: rebuilt
     _print_briefing(build_briefing(root))
 
 

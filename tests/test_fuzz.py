@@ -566,7 +566,7 @@ def _count() -> None:  # pragma: no cover - a measuring script, not a test
     import tempfile
     import time
 
-    class Hang(Exception):
+    class Hang(BaseException):  # not caught by Hydra's handlers
         pass
 
     def alarm(*_):
