@@ -63,6 +63,7 @@ from sim.studies.store import (
     read_manifest,
     record_checksums,
     run_key,
+    sha256_of,
     sound_runs,
     write_manifest,
     write_parquet,
@@ -303,10 +304,12 @@ def _rebuild_from_study(results_dir: Path, damage: ManifestError) -> dict[str, A
                             f"re-run the study with --out {results_dir}") from None  # fmt: skip
     doc = {"meta": meta, "runs": rows, "checksums": {}}
     sound, _ = sound_runs(results_dir, doc, quiet=True)
+    store = RunStore(results_dir)  # the files that read soundly vouch for themselves again
+    doc["checksums"] = {k: sha256_of(store.path(k).read_bytes()) for k in sorted(sound)}
     log.warning("%s; rebuilt it from %s and %d sound run file(s)", damage, path, len(sound))
     try:
         with folder_lock(results_dir, command="govsim (rebuilding the manifest)"):
-            write_manifest(results_dir, rows, meta, checksums={})
+            write_manifest(results_dir, rows, meta, checksums=doc["checksums"])
     except UsageError:  # a study is writing here: it rewrites the manifest itself
         pass
     return doc

@@ -222,7 +222,7 @@ class RunStore:
         except OSError as e:
             return f"cannot be read ({e.strerror or type(e).__name__})"
         if checksum is not None:
-            return None if sha256_of(data) == checksum else "its sha256 differs from the manifest's"
+            return None if sha256_of(data) == checksum else "does not match the manifest's sha256"
         try:
             pq.read_table(io.BytesIO(data))
         except Exception as e:  # pyarrow raises several kinds on a damaged file
@@ -496,6 +496,11 @@ def _alive(pid: Any) -> bool:
     return True
 
 
+def _program() -> str:
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    return "govsim" if name in ("__main__.py", "govsim", "-c") else name
+
+
 @contextmanager
 def folder_lock(root: Path | str, command: str | None = None) -> Iterator[None]:
     """Hold a results folder for one writer; a second one stops at once naming the holder.
@@ -531,7 +536,7 @@ def folder_lock(root: Path | str, command: str | None = None) -> Iterator[None]:
         holder = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
-            "command": command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "command": command or " ".join([_program(), *sys.argv[1:]]),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         atomic_write_text(root / f"{LOCK}.json", json.dumps(holder, indent=1))
