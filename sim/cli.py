@@ -17,12 +17,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -31,15 +35,17 @@ from omegaconf import DictConfig
 from sim import __version__
 from sim.analysis import calibration, sensitivity
 from sim.errors import ConfigError, UsageError
-from sim.model.compose import load_config
+from sim.model.compose import friendly_error, load_config
 from sim.model.config import GovsimConfig, as_config, register_configs
 from sim.model.summary import headline_table, scalar
+from sim.model.validate import check_value
 from sim.present.analysis_figures import plot_fit, sensitivity_figures
 from sim.present.report import build_briefing
 from sim.resources import CONFIG_DIR, results_dir
 from sim.studies.launch import (
     aggregate_sweep,
     check_launcher,
+    ensure_manifest,
     find_results,
     format_status,
     in_multirun,
@@ -47,10 +53,12 @@ from sim.studies.launch import (
     record_multirun_job,
     run_study,
     study_status,
+    sweep_jobs,
     write_aggregate,
 )
 from sim.studies.single import run
 from sim.studies.spec import load_study
+from sim.studies.store import ensure_writable_folder
 
 RUN_HELP = """\
 usage: govsim run [KEY=VALUE ...] [-m KEY=A,B ...]
@@ -90,7 +98,18 @@ def format_headline(summary: pd.DataFrame, forum_names: Sequence[str]) -> str:
 
 # ----- govsim run (a Hydra app) ----------------------------------------------------------
 def _run_task(cfg: DictConfig) -> None:
-    """The Hydra task behind ``govsim run``."""
+    """The Hydra task behind ``govsim run``: errors as one line (Hydra would print a traceback)."""
+    try:
+        _run_job(cfg)
+    except (UsageError, ConfigError) as e:
+        fail(str(e))
+    except OSError as e:
+        fail(path_error(e))
+    except Exception as e:
+        report_bug(e)
+
+
+def _run_job(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig  # only importable inside a Hydra app
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -104,9 +123,11 @@ def _run_task(cfg: DictConfig) -> None:
         except ConfigError as e:
             if multirun:
                 record_multirun_job(cfg, error=e)
-                raise
-            print(f"govsim: error: {e}", file=sys.stderr)
-            sys.exit(2)
+            raise
+        except Exception as e:  # a wrong type the schema merge rejects
+            if multirun:
+                record_multirun_job(cfg, error=e)
+            raise ConfigError(friendly_error(e)) from None
     if multirun and multirun_stored(typed):  # resuming a sweep in the same sweep dir
         print(f"scenario {typed.scenario}, seed {typed.seed}: already stored, skipped")
         return
@@ -114,12 +135,6 @@ def _run_task(cfg: DictConfig) -> None:
     t0 = time.perf_counter()
     try:
         tables = run(typed, out)
-    except ConfigError as e:
-        if multirun:
-            record_multirun_job(typed, error=e)
-            raise
-        print(f"govsim: error: {e}", file=sys.stderr)
-        sys.exit(2)
     except Exception as e:
         if multirun:
             record_multirun_job(typed, error=e)
@@ -133,16 +148,63 @@ def _run_task(cfg: DictConfig) -> None:
         print(f"\nrun folder: {out}")
 
 
+def precheck(overrides: Sequence[str]) -> None:
+    """Parse every override and check its numbers against the validation table, before the
+    (slow) composition: ``years=0,1`` or ``behaviour.logit_noise=nan`` fails at once."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    for o in overrides:
+        try:
+            parsed = parser.parse_overrides([o])[0]
+        except Exception:
+            raise UsageError(
+                f"override {o!r} is not valid override syntax: KEY=VALUE, a value with spaces "
+                "or non-ASCII letters in quotes (KEY='a b'), a sweep as KEY=A,B"
+            ) from None
+        key = parsed.key_or_group
+        if parsed.is_delete() or key.startswith("hydra."):
+            continue
+        values = list(parsed.sweep_iterator()) if parsed.is_sweep_override() else [parsed.value()]
+        choices = sorted(p.stem for p in (CONFIG_DIR / key).glob("*.yaml")) if key in (
+            "scenario", "population", "issues", "behaviour") else None  # fmt: skip
+        for v in values:
+            if choices is not None and v not in choices:
+                raise UsageError(f"{key}={v!r} is not a {key} config; choose one of: "
+                                 f"{', '.join(choices)}")  # fmt: skip
+            check_value(key, v)
+
+
 _CHECKED: dict[str, object] = {}
 """The config ``hydra_run`` composed and validated, handed to the Hydra task (one run)."""
 
 
 def check_overrides(overrides: Sequence[str]) -> GovsimConfig:
     """Compose and validate once, up front; a problem becomes one UsageError line."""
+    precheck(overrides)
     try:
         return load_config(None, overrides)
     except ConfigError as e:
         raise UsageError(str(e)) from None
+
+
+SWEEP_CHECK_LIMIT = 64
+"""A ``run -m`` sweep of at most this many jobs (environment: ``GOVSIM_SWEEP_CHECK_LIMIT``)
+is composed and validated job by job before any runs (about a second each); a larger one
+is checked job by job as it runs, and stops at the first bad job with the same line."""
+
+
+def check_sweep(overrides: Sequence[str]) -> None:
+    """Validate a multirun's jobs up front: ``run -m years=0,1`` stops before any job runs."""
+    precheck(overrides)
+    try:
+        jobs = sweep_jobs(overrides)
+    except ConfigError as e:
+        raise UsageError(str(e)) from None
+    limit = os.environ.get("GOVSIM_SWEEP_CHECK_LIMIT", "")
+    limit = int(limit) if limit.strip().isdigit() else SWEEP_CHECK_LIMIT
+    for job in jobs[:limit]:
+        check_overrides(job)
 
 
 def hydra_run(argv: Sequence[str]) -> None:
@@ -153,11 +215,15 @@ def hydra_run(argv: Sequence[str]) -> None:
         print(RUN_HELP)
         return
     register_configs()
-    flags = {"-m", "--multirun", "--cfg", "-c", "--info", "--hydra-help"}
-    if not flags & set(argv):
-        _CHECKED["config"] = check_overrides(
-            [a for a in argv if "=" in a and not a.startswith("-")]
-        )
+    overrides = [a for a in argv if "=" in a and not a.startswith("-")]
+    for o in overrides:  # Hydra would make these folders and print a traceback if it cannot
+        key, _, value = o.partition("=")
+        if key.lstrip("+") in ("hydra.run.dir", "hydra.sweep.dir"):
+            ensure_writable_folder(value, key.lstrip("+"), create=False)
+    if {"-m", "--multirun"} & set(argv):
+        check_sweep(overrides)
+    elif not {"--cfg", "-c", "--info", "--hydra-help"} & set(argv):
+        _CHECKED["config"] = check_overrides(overrides)
     app = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")(
         _run_task
     )
@@ -191,6 +257,8 @@ def experiment(a: argparse.Namespace) -> None:
     jobs = _jobs(a)
     if a.shards is not None and a.shards < 1:
         raise UsageError(f"--shards {a.shards}: give at least 1 shard")
+    if a.out:  # before the (slow) study check
+        ensure_writable_folder(a.out, "--out")
     study = load_study(a.study, kind="comparison", replicates=a.replicates, years=a.years,
                        overrides=a.overrides)  # fmt: skip
     out = Path(a.out).resolve() if a.out else results_dir() / study.name
@@ -216,8 +284,7 @@ def experiment(a: argparse.Namespace) -> None:
 def report(a: argparse.Namespace) -> None:
     """``govsim report DIR``: rebuild figures and briefing from stored runs."""
     root = Path(a.results).resolve()
-    if not (root / "manifest.json").exists():
-        raise UsageError(f"{root} has no manifest.json: not a study results folder")
+    ensure_manifest(root)  # not a study folder: one line; a damaged manifest: rebuilt
     _print_briefing(build_briefing(root))
 
 
@@ -361,9 +428,79 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# ----- errors at the boundary --------------------------------------------------------------
+def clip(text: str, limit: int = 1000) -> str:
+    """One line of at most ``limit`` characters; any word over 120 characters (a 5,000-character
+    name) is shortened to its ends and its length."""
+
+    def shorten(m: re.Match) -> str:
+        w = m.group(0)
+        return f"{w[:60]}…{w[-30:]} ({len(w):,} characters)"
+
+    first = next((ln for ln in str(text).splitlines() if ln.strip()), "")
+    first = re.sub(r"\S{120,}", shorten, first)
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def fail(message: str, status: int = 2) -> NoReturn:
+    """Print ``govsim: error: MESSAGE`` (one line) and exit (2: the user's input)."""
+    print(f"govsim: error: {clip(message)}", file=sys.stderr)
+    sys.exit(status)
+
+
+def path_error(e: OSError) -> str:
+    """One line naming the path and the cause of a file-system error."""
+    cause = e.strerror or type(e).__name__
+    if e.filename is None:
+        return f"{cause}: {e}"
+    where = str(e.filename)
+    if e.filename2 is not None:
+        where += f" -> {e.filename2}"
+    return f"{where}: {cause}"
+
+
+BUG_STATUS = 70
+"""Exit status of an unexpected error (sysexits' EX_SOFTWARE): a bug, not the user's input."""
+
+
+def report_bug(e: BaseException) -> NoReturn:
+    """An unexpected error: a short line on the terminal, the traceback in a log file."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    text = "".join(traceback.format_exception(e))
+    log_path = None
+    for folder in (Path(tempfile.gettempdir()) / "govsim", Path.cwd()):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            log_path = folder / f"govsim-crash-{stamp}-{os.getpid()}.log"
+            log_path.write_text(f"govsim {__version__}\nargv: {sys.argv}\n\n{text}")
+            break
+        except OSError:
+            log_path = None
+    where = f"; details in {log_path}" if log_path else ""
+    print(f"govsim: internal error (a bug in govsim, please report it): "
+          f"{clip(f'{type(e).__name__}: {e}', 300)}{where}", file=sys.stderr)  # fmt: skip
+    sys.exit(BUG_STATUS)
+
+
+class _Warnings(logging.Handler):
+    """Warnings of govsim's own loggers (a damaged run file, a stale lock), one line each,
+    on whatever ``sys.stderr`` is at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"govsim: warning: {clip(record.getMessage())}", file=sys.stderr)
+
+
+def _warnings_to_stderr() -> None:
+    logger = logging.getLogger("govsim")
+    if not any(isinstance(h, _Warnings) for h in logger.handlers):
+        logger.addHandler(_Warnings(logging.WARNING))
+        logger.propagate = False  # not again through the root logger's handlers (Hydra's)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """``govsim COMMAND ...``."""
+    """``govsim COMMAND ...``: a user's mistake exits 2 with one line; a bug exits 70."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _warnings_to_stderr()
     try:
         if argv and argv[0] == "run":
             hydra_run(argv[1:])
@@ -383,5 +520,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         args = (sub.parse_intermixed_args if argv[0] == "experiment" else sub.parse_args)(argv[1:])
         args.func(args)
     except (UsageError, ConfigError) as e:
-        print(f"govsim: error: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(str(e))
+    except OSError as e:  # a path that is missing, a file, unwritable, too long, ...
+        fail(path_error(e))
+    except KeyboardInterrupt:
+        print("govsim: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as e:  # anything else is a bug: one line here, the traceback in a log
+        report_bug(e)

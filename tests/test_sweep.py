@@ -30,7 +30,14 @@ from sim.studies.launch import (
     write_plan,
 )
 from sim.studies.spec import expand, parse_study, study_meta
-from sim.studies.store import TMP_PREFIX, RunStore, aggregate, read_manifest, write_manifest
+from sim.studies.store import (
+    TMP_PREFIX,
+    RunStore,
+    aggregate,
+    read_manifest,
+    run_key,
+    write_manifest,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = [
@@ -62,8 +69,8 @@ def _prepared(root: Path, replicates: int = 2):
     return study, specs, RunStore(root)
 
 
-def _govsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _govsim(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-c", "import sys; from sim.cli import main; main(sys.argv[1:])", *args],
         cwd=cwd, env=env, capture_output=True, text=True,
@@ -109,32 +116,35 @@ def test_multirun_sweep_aggregates_one_row_per_run(tmp_path, capsys):
 
 def test_multirun_failed_and_missing_jobs_are_reported(tmp_path, capsys):
     sweep = tmp_path / "sweep"
-    # years=0 fails validation inside its job; Hydra then ends the sweep with an
-    # error and skips its end-of-sweep callback: aggregation must not need it.
-    r = _govsim(
-        "run", "-m", "years=1,0", "seed=0,1", "quiet=true", f"hydra.sweep.dir={sweep}",
-        *SMALL[1:], cwd=tmp_path,
-    )  # fmt: skip
-    assert r.returncode != 0
+    args = ("run", "-m", "years=1,0", "seed=0,1", "quiet=true", f"hydra.sweep.dir={sweep}",
+            *SMALL[1:])  # fmt: skip
+    # every job is validated before any runs: one line naming the key, exit 2, nothing written
+    r = _govsim(*args, cwd=tmp_path)
+    assert r.returncode == 2 and "years=0" in r.stderr and "Traceback" not in r.stderr
+    assert not sweep.exists()
+    # a sweep too large to check up front (here: limit 0) stops at its first bad job with
+    # the same line, after recording it; Hydra then skips its end-of-sweep callback, so
+    # aggregation must not need it
+    unchecked = {"GOVSIM_SWEEP_CHECK_LIMIT": "0"}
+    r = _govsim(*args, cwd=tmp_path, env=unchecked)
+    assert r.returncode == 2 and "years=0" in r.stderr and "Traceback" not in r.stderr
     status = study_status(sweep)
-    assert (status.expected, status.done, len(status.failed)) == (4, 2, 2)
+    assert (status.expected, status.done, len(status.failed), len(status.missing)) == (4, 2, 1, 1)
     assert "years=0" in next(iter(status.failed.values()))
-    # a job that never ran (e.g. a killed sweep) counts as missing
+    never_ran = status.missing[0]
+    # a job's run file that disappears (e.g. a killed sweep) counts as missing
     key = next(k for k in RunStore(sweep).keys())
     RunStore(sweep).path(key).unlink()
     result = aggregate_sweep(sweep)
-    assert result.missing == [key]
+    assert sorted(result.missing) == sorted([key, never_ran])
     main(["status", str(tmp_path)])
     out = capsys.readouterr().out
     assert "failed" in out and "years=0" in out
     # Hydra cannot resume; re-running the same sweep in the same folder computes
     # only what the store lacks (the failing job is tried again and fails again)
-    r = _govsim(
-        "run", "-m", "years=1,0", "seed=0,1", "quiet=true", f"hydra.sweep.dir={sweep}",
-        *SMALL[1:], cwd=tmp_path,
-    )  # fmt: skip
+    r = _govsim(*args, cwd=tmp_path, env=unchecked)
     status = study_status(sweep)
-    assert (status.done, len(status.failed), status.missing) == (2, 2, [])
+    assert (status.done, len(status.failed), status.missing) == (2, 1, [never_ran])
     assert r.stdout.count("already stored, skipped") == 1
 
 
@@ -228,9 +238,11 @@ def test_run_that_raises_is_recorded_and_shown_by_status(tmp_path, capsys):
     _, specs, store = _prepared(root, replicates=1)
     broken = copy.deepcopy(specs[3].config)
     broken["forum"]["cstd"]["decision"] = "no_such_rule"
-    specs[3] = dataclasses.replace(specs[3], config=broken)
+    key = run_key(broken, specs[3].root_seed, specs[3].replicate)  # a plan's keys are checked
+    specs[3] = dataclasses.replace(specs[3], config=broken, key=key)
+    write_manifest(root, specs, read_manifest(root)["meta"])
     folder = write_plan(store, specs, shards=2, launcher="basic")
-    counts = [run_shard(folder / "plan.pkl", i) for i in range(2)]
+    counts = [run_shard(folder / "plan.json", i) for i in range(2)]
     assert sum(c["done"] for c in counts) == 3 and sum(c["failed"] for c in counts) == 1
     status = study_status(root)
     assert (status.done, list(status.failed), status.missing) == (3, [specs[3].key], [])

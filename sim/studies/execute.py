@@ -2,8 +2,14 @@
 
 :func:`run_spec` turns one :class:`~sim.studies.spec.RunSpec` into the long
 table a study stores; :func:`execute` runs every spec the
-:class:`~sim.studies.store.RunStore` does not hold yet, in a process pool with a
-progress bar, recording failures instead of stopping.
+:class:`~sim.studies.store.RunStore` does not hold yet (or holds damaged), in a process
+pool with a progress bar, recording failures instead of stopping.
+
+A worker that dies (SIGKILL, a segfault, the out-of-memory killer) costs only its own
+run: each worker marks the run it is computing in ``.inflight/`` and removes the mark
+when done or when the pool stops it, so after a crash the marks left name the runs whose
+worker died. The pool is rebuilt, those runs are retried once (the others simply
+resubmitted), and a run whose worker dies twice is recorded as failed with the cause.
 """
 
 from __future__ import annotations
@@ -11,12 +17,15 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -24,7 +33,7 @@ from sim.model import GovernanceModel
 from sim.model.model import run_seed
 from sim.model.summary import run_summary
 from sim.studies.spec import RunSpec
-from sim.studies.store import RunStore
+from sim.studies.store import TMP_PREFIX, RunStore, record_checksums
 
 log = logging.getLogger("govsim.execute")
 
@@ -94,18 +103,59 @@ class ExecutionReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def _run_and_store(spec: RunSpec, root: str) -> tuple[str, str | None]:
-    """Worker body: run, store; on an exception record it as failed. Never raises."""
+INFLIGHT = ".inflight"
+"""Folder of the store holding one mark per run a worker is computing (``<key>``: its pid)."""
+
+ATTEMPTS = 2
+"""Tries per run when its worker dies: the first, and one retry."""
+
+CHECKSUM_FLUSH_SECONDS = 30.0
+"""How often the driver adds finished runs' sha256 to the manifest while a study runs."""
+
+
+def _mark(root: str, key: str) -> Path:
+    return Path(root) / INFLIGHT / key
+
+
+def _run_and_store(spec: RunSpec, root: str) -> tuple[str, str | None, str | None]:
+    """Worker body: run, store; on an exception record it as failed. Never raises.
+
+    Returns the key, the error (None on success) and the run file's sha256.
+    """
     logging.getLogger("MESA").setLevel(logging.WARNING)
     store = RunStore(root)
+    global _current_mark
+    mark = _mark(root, spec.key)
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    mark.write_text(str(os.getpid()))
+    _current_mark = mark
     try:
-        df = run_spec(spec)
-    except Exception as e:  # a failing run must not stop the others
-        err = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
-        store.write_failure(spec.key, err)
-        return spec.key, err
-    store.write(spec.key, df)
-    return spec.key, None
+        try:
+            df = run_spec(spec)
+        except Exception as e:  # a failing run must not stop the others
+            err = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
+            store.write_failure(spec.key, err)
+            return spec.key, err, None
+        return spec.key, None, store.write(spec.key, df)
+    finally:
+        _current_mark = None
+        mark.unlink(missing_ok=True)
+
+
+_current_mark: Path | None = None
+"""The in-flight mark of the run this worker process is computing."""
+
+
+def _stopped_by_pool(signum, frame) -> None:
+    """SIGTERM in a worker: the pool stops it after another worker died. Its mark is
+    removed, so its run is resubmitted, not blamed for the crash."""
+    if _current_mark is not None:
+        _current_mark.unlink(missing_ok=True)
+    os._exit(128 + signum)
+
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGTERM, _stopped_by_pool)
 
 
 def _pool_context():
@@ -121,13 +171,90 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
+def _death_cause(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "worker process died"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = {"SIGKILL": " (killed, e.g. by the out-of-memory killer)",
+                "SIGSEGV": " (a crash in compiled code)"}.get(name, "")  # fmt: skip
+        return f"worker process died of {name}{hint}"
+    return f"worker process exited with status {exitcode}"
+
+
+def _run_pool(todo, store, jobs, record, attempts) -> list[RunSpec]:
+    """Run ``todo`` in one pool until it finishes or breaks; the runs still to do after."""
+    root = str(store.root)
+    ctx = _pool_context()
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
+    unfinished = {s.key: s for s in todo}
+    broken = False
+    try:
+        pending = {pool.submit(_run_and_store, s, root): s for s in todo}
+        processes = dict(getattr(pool, "_processes", None) or {})  # pid -> Process, for causes
+        # as_completed waits on all futures once; calling wait(FIRST_COMPLETED) in a
+        # loop re-arms every pending future per completion, O(n^2) work that starved
+        # the workers of a core on 1,000-run studies
+        for fut in as_completed(pending):
+            try:
+                result = fut.result()
+            except BrokenProcessPool:
+                broken = True
+                continue
+            unfinished.pop(result[0], None)
+            record(*result)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if not broken:
+        return list(unfinished.values())
+    # the pool broke: the marks left behind name the runs whose worker died
+    exitcodes = {}
+    for pid, proc in processes.items():
+        try:
+            proc.join(timeout=1)
+            exitcodes[int(pid)] = proc.exitcode
+        except Exception:  # best effort: the cause is a nicety
+            pass
+    blamed = {}
+    for key in list(unfinished):
+        mark = _mark(root, key)
+        if mark.exists():
+            try:
+                pid = int(mark.read_text() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            blamed[key] = _death_cause(exitcodes.get(pid))
+            mark.unlink(missing_ok=True)
+    if not blamed:  # nothing identifies the run: blame them all, so this cannot loop
+        blamed = {k: "worker process died" for k in unfinished}
+    again = []
+    for key, spec in unfinished.items():
+        if key not in blamed:
+            again.append(spec)
+            continue
+        attempts[key] = attempts.get(key, 0) + 1
+        cause = blamed[key]
+        if attempts[key] >= ATTEMPTS:
+            err = f"{cause}, on each of {attempts[key]} attempts; not retried again"
+            store.write_failure(key, err)
+            record(key, err, None)
+        else:
+            log.warning("run %s: %s; rebuilding the worker pool and retrying it once", key,
+                        cause)  # fmt: skip
+            again.append(spec)
+    return again
+
+
 def execute(
     specs: Sequence[RunSpec],
     store: RunStore,
     jobs: int | None = None,
     progress: bool = True,
 ) -> ExecutionReport:
-    """Run the specs the store does not hold yet, in parallel processes.
+    """Run the specs the store does not hold yet (or holds damaged), in parallel processes.
 
     Parameters
     ----------
@@ -144,52 +271,69 @@ def execute(
     -------
     ExecutionReport
         Keys run now, keys skipped because stored, and failures with their error.
-        A run that raises is recorded as failed; the others complete.
+        A run that raises is recorded as failed; the others complete. A stored run file
+        that is unreadable or fails its checksum is moved to ``damaged/`` and recomputed.
+        A run whose worker process dies is retried once in a rebuilt pool, then recorded
+        as failed with the cause; the others complete.
     """
     from tqdm import tqdm
 
     store.clean_temporaries()
+    (store.root / INFLIGHT).mkdir(parents=True, exist_ok=True)
+    for mark in (store.root / INFLIGHT).iterdir():  # left by a killed study
+        if not mark.name.startswith(TMP_PREFIX):
+            mark.unlink(missing_ok=True)
+    sums = store.checksums()
     report = ExecutionReport()
     todo, seen = [], set()
     for s in specs:
         if s.key in seen:
             continue
         seen.add(s.key)
-        (report.skipped.append(s.key) if store.has(s.key) else todo.append(s))
+        problem = store.check(s.key, sums.get(s.key)) if store.has(s.key) else "missing"
+        if problem is None:
+            report.skipped.append(s.key)
+            continue
+        if problem != "missing":
+            store.set_aside(s.key, problem)
+        todo.append(s)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     tqdm.monitor_interval = 0  # no monitor thread (we fork worker processes)
     bar = tqdm(
         total=len(seen), initial=len(report.skipped), disable=not progress, file=sys.stderr,
         unit="run", desc="runs", smoothing=0.1, dynamic_ncols=True,
     )  # fmt: skip
+    new_sums: dict[str, str] = {}
+    last_flush = time.monotonic()
 
-    def record(key: str, err: str | None) -> None:
+    def record(key: str, err: str | None, checksum: str | None = None) -> None:
+        nonlocal last_flush
         if err is None:
             report.done.append(key)
+            if checksum:
+                new_sums[key] = checksum
         else:
             report.failed[key] = err
         bar.update(1)
         if report.failed:
             bar.set_postfix(failed=len(report.failed))
+        if time.monotonic() - last_flush > CHECKSUM_FLUSH_SECONDS:
+            record_checksums(store.root, new_sums)
+            last_flush = time.monotonic()
 
     try:
         if jobs == 1:
             for s in todo:
                 record(*_run_and_store(s, str(store.root)))
         else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
-                pending = {pool.submit(_run_and_store, s, str(store.root)): s for s in todo}
-                # as_completed waits on all futures once; calling wait(FIRST_COMPLETED) in a
-                # loop re-arms every pending future per completion, O(n^2) work that starved
-                # the workers of a core on 1,000-run studies
-                for fut in as_completed(pending):
-                    spec = pending[fut]
-                    try:
-                        record(*fut.result())
-                    except BrokenProcessPool as e:
-                        err = f"worker process died: {e}"
-                        store.write_failure(spec.key, err)
-                        record(spec.key, err)
+            attempts: dict[str, int] = {}
+            while todo:
+                todo = _run_pool(todo, store, min(jobs, len(todo)), record, attempts)
     finally:
         bar.close()
+        record_checksums(store.root, new_sums)
+        try:
+            (store.root / INFLIGHT).rmdir()  # only if empty
+        except OSError:
+            pass
     return report

@@ -27,10 +27,10 @@ never write the same file.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
-import pickle
 import subprocess
 import sys
 import time
@@ -42,17 +42,29 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from sim.errors import UsageError
+from sim.errors import ConfigError, UsageError
+from sim.model.compose import friendly_error
 from sim.model.config import GovsimConfig, as_config, register_configs, to_container
 from sim.resources import CONFIG_DIR, PACKAGE
 from sim.studies.execute import ExecutionReport, execute, run_spec
 from sim.studies.provenance import provenance
-from sim.studies.spec import Study, expand, study_meta
+from sim.studies.spec import RunSpec, Study, expand, point_overrides, study_meta
 from sim.studies.store import (
+    LOCK,
+    MANIFEST,
+    STUDY,
+    ManifestError,
     RunStore,
     aggregate,
+    atomic_write_text,
+    ensure_writable_folder,
+    folder_lock,
+    lock_holder,
     read_manifest,
+    record_checksums,
     run_key,
+    sha256_of,
+    sound_runs,
     write_manifest,
     write_parquet,
 )
@@ -160,6 +172,26 @@ def _flatten(prefix: str, value: Any) -> dict[str, Any]:
     return {prefix: value}
 
 
+def _split_sweep(arguments: Sequence[str]) -> tuple[list[list[str]], list[str]]:
+    """A sweep's jobs (each a list of overrides) and its swept keys, as Hydra's basic sweeper
+    expands them."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(arguments))
+    swept = [o.get_key_element() for o in parsed if o.is_sweep_override()]
+    jobs = BasicSweeper.split_arguments(parsed, None)[0]
+    return [list(j) for j in jobs], swept
+
+
+def sweep_jobs(arguments: Sequence[str]) -> list[list[str]]:
+    """The jobs of ``govsim run -m ARGUMENTS``; a malformed override is a ConfigError line."""
+    try:
+        return _split_sweep([a for a in arguments if not a.startswith("hydra.")])[0]
+    except Exception as e:  # Hydra's override grammar errors
+        raise ConfigError(friendly_error(e)) from None
+
+
 def expected_jobs(sweep_dir: str | Path) -> list[dict[str, Any]]:
     """Every job a ``govsim run -m`` sweep was asked for, rebuilt from ``multirun.yaml``.
 
@@ -174,16 +206,12 @@ def expected_jobs(sweep_dir: str | Path) -> list[dict[str, Any]]:
         keys' resolved values, flattened), ``overrides``, ``replicate`` (0), ``seed``.
     """
     from hydra import compose, initialize_config_dir
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
 
     path = Path(sweep_dir) / "multirun.yaml"
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: not a Hydra multirun folder")
     recorded = OmegaConf.load(path)
-    parsed = OverridesParser.create().parse_overrides(_sweep_arguments(recorded))
-    swept = [o.get_key_element() for o in parsed if o.is_sweep_override()]
-    jobs = BasicSweeper.split_arguments(parsed, None)[0]
+    jobs, swept = _split_sweep(_sweep_arguments(recorded))
     register_configs()
     rows = []
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
@@ -237,25 +265,95 @@ class SweepAggregate:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+def manifest_runs(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A study's expected runs rebuilt from its meta (``study.json``), as :func:`expand` lists
+    them: scenario × grid point × replicate, keys from the resolved configs."""
+    grid = {str(k): list(v) for k, v in (meta.get("grid") or {}).items()}
+    points = [dict(zip(grid, vals, strict=True)) for vals in itertools.product(*grid.values())]
+    configs = meta["resolved_configs"]
+    root_seed, replicates = int(meta["root_seed"]), int(meta["replicates"])
+    rows = []
+    for scenario in meta["scenario_configs"]:
+        for i, point in enumerate(points):
+            cfg = configs[f"{scenario}/{i}"]
+            for r in range(replicates):
+                rows.append(
+                    {
+                        "key": run_key(cfg, root_seed, r),
+                        "scenario": scenario,
+                        "grid": dict(point),
+                        "overrides": [*meta.get("overrides", []), *point_overrides(point)],
+                        "replicate": r,
+                        "seed": root_seed,
+                    }
+                )
+    return rows
+
+
+def _rebuild_from_study(results_dir: Path, damage: ManifestError) -> dict[str, Any]:
+    """Rebuild a damaged manifest from ``study.json`` and the run files on disk."""
+    path = results_dir / STUDY
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        rows = manifest_runs(meta)
+    except FileNotFoundError:
+        raise ManifestError(f"{damage}; there is no {STUDY} to rebuild it from (re-run the "
+                            f"study with --out {results_dir})") from None  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ManifestError(f"{damage}; {path} is damaged too ({type(e).__name__}: {e}); "
+                            f"re-run the study with --out {results_dir}") from None  # fmt: skip
+    doc = {"meta": meta, "runs": rows, "checksums": {}}
+    sound, _ = sound_runs(results_dir, doc, quiet=True)
+    store = RunStore(results_dir)  # the files that read soundly vouch for themselves again
+    doc["checksums"] = {k: sha256_of(store.path(k).read_bytes()) for k in sorted(sound)}
+    log.warning("%s; rebuilt it from %s and %d sound run file(s)", damage, path, len(sound))
+    try:
+        with folder_lock(results_dir, command="govsim (rebuilding the manifest)"):
+            write_manifest(results_dir, rows, meta, checksums=doc["checksums"])
+    except UsageError:  # a study is writing here: it rewrites the manifest itself
+        pass
+    return doc
+
+
 def ensure_manifest(results_dir: str | Path) -> dict[str, Any]:
-    """The manifest of a study folder, or of a multirun folder (written on first use)."""
+    """The manifest of a study folder, or of a multirun folder (written on first use).
+
+    A damaged ``manifest.json`` (empty, truncated, not JSON, wrong shape) is rebuilt from
+    ``study.json`` (a study) or ``multirun.yaml`` (a sweep), with a warning.
+
+    Raises
+    ------
+    ManifestError
+        The folder is neither, or its manifest is damaged with nothing to rebuild it from.
+    """
     results_dir = Path(results_dir)
     multirun = results_dir / "multirun.yaml"
-    manifest = results_dir / "manifest.json"
-    if manifest.exists() and (
+    manifest = results_dir / MANIFEST
+    if results_dir.exists() and not results_dir.is_dir():
+        raise ManifestError(f"{results_dir} is a file, not a results folder")
+    fresh = manifest.exists() and (
         not multirun.exists() or manifest.stat().st_mtime >= multirun.stat().st_mtime
-    ):
-        return read_manifest(results_dir)
+    )
+    if fresh:
+        try:
+            return read_manifest(results_dir)
+        except ManifestError as damage:
+            if not multirun.exists():
+                return _rebuild_from_study(results_dir, damage)
+            log.warning("%s; rebuilding it from %s", damage, multirun)
     if multirun.exists():  # (re)build: a re-run of the sweep rewrites multirun.yaml
-        meta = {
-            "kind": "hydra multirun",
-            "arguments": _sweep_arguments(OmegaConf.load(results_dir / "multirun.yaml")),
-            "provenance": provenance(),
-        }
-        write_manifest(results_dir, expected_jobs(results_dir), meta)
+        try:
+            arguments = _sweep_arguments(OmegaConf.load(multirun))
+            jobs = expected_jobs(results_dir)
+        except Exception as e:
+            raise ManifestError(f"{multirun} cannot be read back: {friendly_error(e)}") from None
+        meta = {"kind": "hydra multirun", "arguments": arguments, "provenance": provenance()}
+        write_manifest(results_dir, jobs, meta)
         return read_manifest(results_dir)
-    raise FileNotFoundError(f"{results_dir}: neither a study folder (manifest.json) "
-                            "nor a Hydra multirun folder (multirun.yaml)")  # fmt: skip
+    if (results_dir / STUDY).exists():
+        return _rebuild_from_study(results_dir, ManifestError(f"{manifest} is missing"))
+    raise ManifestError(f"{results_dir}: neither a study folder (manifest.json) "
+                        "nor a Hydra multirun folder (multirun.yaml)")  # fmt: skip
 
 
 def aggregate_sweep(results_dir: str | Path) -> SweepAggregate:
@@ -300,12 +398,13 @@ def aggregate_sweep(results_dir: str | Path) -> SweepAggregate:
 
 
 def write_aggregate(result: SweepAggregate, results_dir: str | Path) -> list[Path]:
-    """Write ``aggregate.parquet`` (tidy) and ``runs.parquet`` + ``runs.csv`` (one row a run)."""
+    """Write ``aggregate.parquet`` (tidy) and ``runs.parquet`` + ``runs.csv`` (one row a run),
+    each atomically (temporary name, fsync, rename)."""
     results_dir = Path(results_dir)
     paths = [results_dir / "aggregate.parquet", results_dir / "runs.parquet"]
     write_parquet(result.table, paths[0])
     write_parquet(result.runs, paths[1])
-    result.runs.to_csv(results_dir / "runs.csv", index=False)
+    atomic_write_text(results_dir / "runs.csv", result.runs.to_csv(index=False))
     return [*paths, results_dir / "runs.csv"]
 
 
@@ -325,15 +424,26 @@ class StudyStatus:
     failed: dict[str, str]
     missing: list[str]
     temporaries: int
+    damaged: dict[str, str] = field(default_factory=dict)
+    running: str = ""
+    error: str = ""
 
 
 def study_status(folder: str | Path) -> StudyStatus:
-    """Done, failed and missing runs of one study or multirun folder."""
+    """Done, failed and missing runs of one study or multirun folder.
+
+    A run counts as done only if its file is sound (readable, and matching the
+    manifest's sha256 where one is recorded); a damaged one counts as missing and is
+    listed in ``damaged``. ``running`` names the study holding the folder, if any.
+    """
     folder = Path(folder)
-    manifest = ensure_manifest(folder)
+    try:
+        manifest = ensure_manifest(folder)
+    except ManifestError as e:
+        return StudyStatus(folder, folder.name, 0, 0, {}, [], 0, error=str(e))
     store = RunStore(folder)
     expected = [r["key"] for r in manifest["runs"]]
-    finished = set(store.keys())
+    finished, damaged = sound_runs(folder, manifest, quiet=True)
     failures = store.failures()
     failed = {k: failures[k] for k in expected if k in failures}
     missing = [k for k in expected if k not in finished and k not in failed]
@@ -350,7 +460,27 @@ def study_status(folder: str | Path) -> StudyStatus:
         failed=failed,
         missing=missing,
         temporaries=temporaries,
+        damaged=damaged,
+        running=_running(folder),
     )
+
+
+def _running(folder: Path) -> str:
+    """Who holds the folder's lock now ('' if nobody)."""
+    from filelock import FileLock, Timeout
+
+    if not (folder / LOCK).exists():
+        return ""
+    probe = FileLock(str(folder / LOCK), timeout=0, thread_local=False)
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        holder = lock_holder(folder) or {}
+        return f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
+    except OSError:
+        return ""
+    probe.release()
+    return ""
 
 
 def find_results(results_dir: str | Path, depth: int = 4) -> list[Path]:
@@ -358,7 +488,7 @@ def find_results(results_dir: str | Path, depth: int = 4) -> list[Path]:
     results_dir = Path(results_dir)
     found = []
     for d in [results_dir, *_subdirs(results_dir, depth)]:
-        if (d / "manifest.json").exists() or (d / "multirun.yaml").exists():
+        if any((d / f).exists() for f in (MANIFEST, STUDY, "multirun.yaml")):
             found.append(d)
     return found
 
@@ -367,7 +497,7 @@ def _subdirs(root: Path, depth: int) -> Iterable[Path]:
     if depth <= 0 or not root.is_dir():
         return
     for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if d.name in ("runs", "failed"):
+        if d.name in ("runs", "failed", "damaged"):
             continue
         yield d
         yield from _subdirs(d, depth - 1)
@@ -383,6 +513,12 @@ def format_status(statuses: Sequence[StudyStatus], errors: bool = True) -> str:
         for s in statuses:
             for key, err in s.failed.items():
                 lines.append(f"  failed {s.name} {key}: {err.strip().splitlines()[-1][:200]}")
+            if s.error:
+                lines.append(f"  {s.name}: {s.error}")
+            for key, why in s.damaged.items():
+                lines.append(f"  damaged {s.name} {key}: run file {why} (counted as missing)")
+            if s.running:
+                lines.append(f"  {s.name}: being written now by {s.running}")
             if s.temporaries:
                 lines.append(f"  {s.name}: {s.temporaries} stray temporary file(s) "
                              "(removed by the next run of the study)")  # fmt: skip
@@ -427,14 +563,97 @@ def assign_shards(keys: Iterable[str], shards: int) -> list[list[str]]:
     return [g for g in groups if g]
 
 
+PLAN = "plan.json"
+PLAN_FORMAT = "govsim shard plan"
+PLAN_VERSION = 1
+
+
 @dataclass
 class ShardPlan:
     """What each launcher job must run: the store and, per shard, its run specs."""
 
     store: str
-    shards: list[list[Any]]
+    shards: list[list[RunSpec]]
     launcher: str
     created: str
+
+
+def _spec_json(spec: RunSpec) -> dict[str, Any]:
+    return {
+        "key": spec.key,
+        "scenario": spec.scenario,
+        "overrides": list(spec.overrides),
+        "grid": dict(spec.grid),
+        "replicate": int(spec.replicate),
+        "root_seed": int(spec.root_seed),
+        "config": spec.config,
+    }
+
+
+def plan_json(plan: ShardPlan) -> str:
+    """A shard plan as plain JSON (no pickle: a results folder never holds code)."""
+    doc = {
+        "format": PLAN_FORMAT,
+        "version": PLAN_VERSION,
+        "store": plan.store,
+        "launcher": plan.launcher,
+        "created": plan.created,
+        "shards": [[_spec_json(s) for s in shard] for shard in plan.shards],
+    }
+    return json.dumps(doc, indent=1, allow_nan=False)
+
+
+class PlanError(UsageError):
+    """A shard plan file is missing, damaged or does not describe this study's runs."""
+
+
+def read_plan(path: str | Path) -> ShardPlan:
+    """Load and validate a plan written by :func:`write_plan`.
+
+    Every spec is rebuilt from its config and seeds, and its key recomputed: a plan
+    whose entries were edited or damaged is refused, naming the file and the entry.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise PlanError(f"shard plan {path} cannot be read: {e}") from None
+    if not isinstance(doc, dict) or doc.get("format") != PLAN_FORMAT:
+        raise PlanError(f"shard plan {path} is not a govsim plan (format {PLAN_FORMAT!r})")
+    if doc.get("version") != PLAN_VERSION:
+        raise PlanError(f"shard plan {path}: version {doc.get('version')!r}, expected "
+                        f"{PLAN_VERSION}")  # fmt: skip
+    if not isinstance(doc.get("store"), str) or not isinstance(doc.get("shards"), list):
+        raise PlanError(f"shard plan {path}: needs a 'store' path and a list of 'shards'")
+    shards = []
+    for i, shard in enumerate(doc["shards"]):
+        if not isinstance(shard, list):
+            raise PlanError(f"shard plan {path}: shard {i} is not a list of runs")
+        specs = []
+        for j, e in enumerate(shard):
+            where = f"shard plan {path}: shard {i} run {j}"
+            try:
+                spec = RunSpec(
+                    key=str(e["key"]),
+                    scenario=str(e["scenario"]),
+                    overrides=tuple(str(o) for o in e["overrides"]),
+                    grid=dict(e["grid"]),
+                    replicate=int(e["replicate"]),
+                    root_seed=int(e["root_seed"]),
+                    config=dict(e["config"]),
+                )
+            except (KeyError, TypeError, ValueError) as err:
+                raise PlanError(f"{where} is malformed ({type(err).__name__}: {err})") from None
+            if run_key(spec.config, spec.root_seed, spec.replicate) != spec.key:
+                raise PlanError(f"{where}: key {spec.key} does not match its config and seeds")
+            specs.append(spec)
+        shards.append(specs)
+    return ShardPlan(
+        store=doc["store"],
+        shards=shards,
+        launcher=str(doc.get("launcher", "")),
+        created=str(doc.get("created", "")),
+    )
 
 
 def write_plan(store: RunStore, specs: Sequence[Any], shards: int, launcher: str) -> Path:
@@ -443,7 +662,7 @@ def write_plan(store: RunStore, specs: Sequence[Any], shards: int, launcher: str
     Returns
     -------
     Path
-        The launch folder ``<store>/.launch/<time>-<launcher>/`` holding ``plan.pkl``
+        The launch folder ``<store>/.launch/<time>-<launcher>/`` holding ``plan.json``
         (and, after the launch, Hydra's and the launcher's logs).
     """
     by_key = {s.key: s for s in specs}
@@ -458,9 +677,7 @@ def write_plan(store: RunStore, specs: Sequence[Any], shards: int, launcher: str
         launcher=launcher,
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
-    tmp = folder / ".tmp-plan.pkl"
-    tmp.write_bytes(pickle.dumps(plan))
-    os.replace(tmp, folder / "plan.pkl")
+    atomic_write_text(folder / PLAN, plan_json(plan))
     return folder
 
 
@@ -470,7 +687,9 @@ def run_shard(plan_path: str | Path, shard: int) -> dict[str, int]:
     A run that raises is recorded as failed (with its traceback) and the shard
     goes on. Stored runs are skipped, so a shard started twice does no work
     twice. (Deliberately not :func:`sim.studies.execute.execute`, which first removes
-    every temporary in the store and so must not run beside other shards.)
+    every temporary in the store and so must not run beside other shards.) The sha256
+    of each run file written goes to ``checksums-<shard>.json`` beside the plan, for the
+    driver to add to the manifest.
 
     Returns
     -------
@@ -480,13 +699,15 @@ def run_shard(plan_path: str | Path, shard: int) -> dict[str, int]:
     import traceback
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    plan: ShardPlan = pickle.loads(Path(plan_path).read_bytes())
+    plan = read_plan(plan_path)
     store = RunStore(plan.store)
     counts = {"done": 0, "skipped": 0, "failed": 0}
     if shard >= len(plan.shards):
         return counts
+    sums_path = Path(plan_path).parent / f"checksums-{shard}.json"
+    sums: dict[str, str] = {}
     for spec in plan.shards[shard]:
-        if store.has(spec.key):
+        if store.has(spec.key) and store.check(spec.key) is None:
             counts["skipped"] += 1
             continue
         try:
@@ -497,7 +718,8 @@ def run_shard(plan_path: str | Path, shard: int) -> dict[str, int]:
             )
             counts["failed"] += 1
             continue
-        store.write(spec.key, df)
+        sums[spec.key] = store.write(spec.key, df)
+        atomic_write_text(sums_path, json.dumps(sums))
         counts["done"] += 1
     return counts
 
@@ -550,7 +772,7 @@ def launch_command(
         "-m",
         "sim.studies.launch",
         "--multirun",
-        f"plan={folder / 'plan.pkl'}",
+        f"plan={folder / PLAN}",
         f"shard=range({shards})",
         f"hydra.sweep.dir={folder / 'hydra'}",
         "hydra.sweep.subdir=shard-${shard}",
@@ -625,7 +847,7 @@ def execute_with_launcher(
     if len(skipped) == len(keys):
         return report
     folder = write_plan(store, specs, shards, launcher)
-    n = len(pickle.loads((folder / "plan.pkl").read_bytes()).shards)
+    n = len(read_plan(folder / PLAN).shards)
     cmd = launch_command(folder, launcher, n, launcher_opts)
     env = {
         **os.environ,
@@ -651,6 +873,13 @@ def execute_with_launcher(
     log.info(
         "launcher %s: %d shards in %.1f s (exit %d)", launcher, n, time.perf_counter() - t0, rc
     )
+    sums: dict[str, str] = {}
+    for p in sorted(folder.glob("checksums-*.json")):
+        try:
+            sums.update(json.loads(p.read_text()))
+        except (OSError, ValueError):
+            log.warning("%s cannot be read: those runs are checked by reading them", p)
+    record_checksums(store.root, sums)
     failures = store.failures()
     for k in keys:
         if k in skipped:
@@ -675,19 +904,28 @@ def run_study(
     shards: int | None = None,
     launcher_opts: Mapping[str, Any] | None = None,
 ) -> ExecutionReport:
-    """Write the manifest, then run what the store does not hold yet.
+    """Lock the folder, write the study file and the manifest, then run what is missing.
 
     ``launcher`` other than ``local`` hands the runs, grouped into ``shards``, to a
     Hydra launcher (:func:`sim.studies.launch.execute_with_launcher`). Figures and
     the briefing are the presentation layer's (:func:`sim.present.report.build_briefing`).
+
+    Raises
+    ------
+    UsageError
+        ``out`` cannot be written (a file, under a file, no permission, name too long),
+        or another study is writing it (the message names that study).
     """
-    out = Path(out)
+    out = ensure_writable_folder(out, "--out")
     specs = expand(study)
-    write_manifest(out, specs, study_meta(study))
-    if launcher == "local":
-        return execute(specs, RunStore(out), jobs=jobs, progress=progress)
-    n = shards or jobs or os.cpu_count() or 1
-    return execute_with_launcher(specs, RunStore(out), launcher, n, **(launcher_opts or {}))
+    with folder_lock(out):
+        meta = study_meta(study)
+        atomic_write_text(out / STUDY, json.dumps(meta, indent=1, default=str))
+        write_manifest(out, specs, meta)
+        if launcher == "local":
+            return execute(specs, RunStore(out), jobs=jobs, progress=progress)
+        n = shards or jobs or os.cpu_count() or 1
+        return execute_with_launcher(specs, RunStore(out), launcher, n, **(launcher_opts or {}))
 
 
 if __name__ == "__main__":

@@ -2,10 +2,16 @@
 
 Layout of a results folder::
 
-    manifest.json            every expected run (key, scenario, grid values, replicate, seed)
-                             and the study's meta (study file text, root seed, versions, commit)
-    runs/<key>.parquet       one finished run; written to a temporary name, then renamed
+    manifest.json            every expected run (key, scenario, grid values, replicate, seed),
+                             the study's meta (study file text, root seed, versions, commit)
+                             and the sha256 of every finished run file
+    study.json               the study's meta alone (study file text, resolved configs): what
+                             a damaged manifest.json is rebuilt from
+    runs/<key>.parquet       one finished run; written to a temporary name, fsynced, renamed
     failed/<key>.json        a run that raised, with its error (removed once it succeeds)
+    damaged/<key>.parquet    a run file that could not be read or failed its checksum, moved
+                             aside when its run is recomputed
+    .govsim.lock(.json)      held by the study writing here (pid, host, command, start time)
 
 A run's key is a hash of what the run is a pure function of (the resolved
 config, the root seed and the replicate number), so a finished run is found
@@ -13,22 +19,42 @@ again whatever process, shard or executor computed it, and is never computed
 twice. Because each file appears by an atomic rename (:func:`os.replace`), a
 crash or ``kill -9`` leaves either the whole file or none of it; stray
 temporaries are removed by :meth:`RunStore.clean_temporaries`.
+
+A results folder heals: a run file that cannot be read, or whose sha256 differs from
+the manifest's, counts as missing (:meth:`RunStore.check`) and is recomputed by the next
+run of the study, with a warning naming it; a damaged ``manifest.json`` is rebuilt from
+``study.json`` (:func:`sim.studies.launch.ensure_manifest`). One study at a time writes
+a folder (:func:`folder_lock`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import os
+import socket
+import sys
+import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
+
+from sim.errors import UsageError
 
 MANIFEST = "manifest.json"
+STUDY = "study.json"
+LOCK = ".govsim.lock"
 TMP_PREFIX = ".tmp-"
+
+log = logging.getLogger("govsim.store")
 
 
 def canonical_json(obj: Any) -> str:
@@ -63,23 +89,92 @@ def run_key(config: Mapping[str, Any], root_seed: int, replicate: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _atomic_write_bytes(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` on a unique temporary name beside ``path``, then rename."""
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _atomic_write_bytes(path: Path, write: Callable[[Path], Any]) -> None:
+    """Call ``write(tmp_path)`` on a unique temporary name beside ``path``, fsync, then rename.
+
+    Readers see the old file or the whole new one, never a part, even after a crash or
+    power loss in between.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}-{path.name}")
     try:
         write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary name, fsync, rename)."""
+    _atomic_write_bytes(Path(path), lambda tmp: tmp.write_bytes(data))
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically (temporary name, fsync, rename)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def parquet_bytes(df: pd.DataFrame) -> bytes:
+    """A table as Parquet bytes (what a run file holds)."""
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write a table atomically: to a temporary name in the same folder, then rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    """Write a table atomically: to a temporary name in the same folder, fsync, rename."""
+    atomic_write_bytes(path, parquet_bytes(df))
+
+
+def ensure_writable_folder(path: Path | str, what: str = "--out", create: bool = True) -> Path:
+    """The folder ``path``, made if needed and checked writable; else one UsageError line.
+
+    Names the path and the cause: a file where the folder should be, a file above it,
+    no permission, a read-only file system, a name too long.
+    """
+    p = Path(os.path.expanduser(str(path)))
+    try:
+        p = p.absolute()
+        if p.exists() and not p.is_dir():
+            raise UsageError(f"{what} {p}: is a file, not a folder")
+        above = p
+        while not above.exists():
+            above = above.parent
+        if not above.is_dir():
+            raise UsageError(f"{what} {p}: {above} is a file, so no folder can be made under it")
+        if create:
+            p.mkdir(parents=True, exist_ok=True)
+            probe = p / f"{TMP_PREFIX}probe-{uuid.uuid4().hex}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        elif not os.access(above, os.W_OK):
+            raise UsageError(f"{what} {p}: {above} is not writable")
+    except OSError as e:
+        cause = e.strerror or type(e).__name__
+        raise UsageError(f"{what} {p}: cannot write there ({cause})") from None
+    return p
 
 
 class RunStore:
@@ -101,19 +196,57 @@ class RunStore:
         return self.runs / f"{key}.parquet"
 
     def has(self, key: str) -> bool:
-        """Whether run ``key`` has finished (its file exists)."""
+        """Whether run ``key`` has a file (see :meth:`check` for whether it is sound)."""
         return self.path(key).exists()
 
-    def write(self, key: str, df: pd.DataFrame) -> None:
-        """Store a finished run atomically and clear any earlier failure record."""
-        _atomic_write_bytes(self.path(key), lambda tmp: df.to_parquet(tmp, index=False))
+    def write(self, key: str, df: pd.DataFrame) -> str:
+        """Store a finished run atomically (fsynced), clear any failure record; its sha256."""
+        data = parquet_bytes(df)
+        atomic_write_bytes(self.path(key), data)
         fail = self.failed / f"{key}.json"
         if fail.exists():
             fail.unlink(missing_ok=True)
+        return sha256_of(data)
+
+    def check(self, key: str, checksum: str | None = None) -> str | None:
+        """Why run ``key``'s file cannot be used (None: it can).
+
+        With ``checksum`` (the sha256 the manifest recorded when the run was written) the
+        file must match it byte for byte; without one it must read as a Parquet table.
+        """
+        path = self.path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return "missing"
+        except OSError as e:
+            return f"cannot be read ({e.strerror or type(e).__name__})"
+        if checksum is not None:
+            return None if sha256_of(data) == checksum else "does not match the manifest's sha256"
+        try:
+            pq.read_table(io.BytesIO(data))
+        except Exception as e:  # pyarrow raises several kinds on a damaged file
+            return f"is not a readable Parquet file ({type(e).__name__}: {str(e)[:80]})"
+        return None
 
     def read(self, key: str) -> pd.DataFrame:
         """The stored table of run ``key``."""
         return pd.read_parquet(self.path(key))
+
+    def set_aside(self, key: str, reason: str) -> None:
+        """Move a damaged run file to ``damaged/`` (so its run is recomputed), with a warning."""
+        src = self.path(key)
+        dest = self.root / "damaged" / src.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dest)
+        log.warning("run file %s %s: moved to %s; the run is recomputed", src, reason, dest)
+
+    def checksums(self) -> dict[str, str]:
+        """The sha256 of each run file as the manifest records it (empty if none)."""
+        try:
+            return dict(read_manifest(self.root).get("checksums") or {})
+        except (UsageError, OSError):
+            return {}
 
     def keys(self) -> list[str]:
         """Keys of every finished run, sorted."""
@@ -145,7 +278,7 @@ class RunStore:
     def clean_temporaries(self) -> int:
         """Remove temporaries left by killed writers; returns how many were removed."""
         n = 0
-        for folder in (self.runs, self.failed, self.root):
+        for folder in (self.runs, self.failed, self.root, self.root / "damaged"):
             if folder.exists():
                 for p in folder.glob(f"{TMP_PREFIX}*"):
                     p.unlink(missing_ok=True)
@@ -167,7 +300,12 @@ def _spec_row(spec: Any) -> dict[str, Any]:
     }
 
 
-def write_manifest(root: Path | str, specs: Iterable[Any], meta: Mapping[str, Any]) -> Path:
+def write_manifest(
+    root: Path | str,
+    specs: Iterable[Any],
+    meta: Mapping[str, Any],
+    checksums: Mapping[str, str] | None = None,
+) -> Path:
     """Write ``manifest.json``: every expected run plus the study's meta, atomically.
 
     Parameters
@@ -179,22 +317,107 @@ def write_manifest(root: Path | str, specs: Iterable[Any], meta: Mapping[str, An
         key, scenario, grid, replicate, seed).
     meta
         Study meta: name, study file text, root seed, provenance, ...
+    checksums
+        sha256 of finished run files by key; None keeps those of the manifest already
+        there (if it is readable) for the runs still expected.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    doc = {"meta": dict(meta), "runs": [_spec_row(s) for s in specs]}
-    text = json.dumps(doc, indent=1, default=str)
+    rows = [_spec_row(s) for s in specs]
+    if checksums is None:
+        try:
+            checksums = read_manifest(root).get("checksums") or {}
+        except (UsageError, OSError):
+            checksums = {}
+    expected = {r["key"] for r in rows}
+    kept = {k: v for k, v in sorted(checksums.items()) if k in expected}
+    doc = {"meta": dict(meta), "runs": rows, "checksums": kept}
     path = root / MANIFEST
-    _atomic_write_bytes(path, lambda tmp: tmp.write_text(text))
+    atomic_write_text(path, json.dumps(doc, indent=1, default=str))
     return path
 
 
+def record_checksums(root: Path | str, checksums: Mapping[str, str]) -> None:
+    """Add run files' sha256 to the manifest (no-op without a readable manifest)."""
+    if not checksums:
+        return
+    try:
+        doc = read_manifest(root)
+    except (UsageError, OSError):
+        return
+    merged = {**(doc.get("checksums") or {}), **checksums}
+    write_manifest(root, doc["runs"], doc["meta"], merged)
+
+
+class ManifestError(UsageError):
+    """A results folder's manifest.json is missing or damaged (the message says which)."""
+
+
 def read_manifest(root: Path | str) -> dict[str, Any]:
-    """The manifest of a results folder: ``{"meta": {...}, "runs": [...]}``."""
+    """The manifest of a results folder: ``{"meta": {...}, "runs": [...], "checksums": {...}}``.
+
+    Raises :class:`ManifestError` naming the file and what is wrong with it.
+    """
     path = Path(root) / MANIFEST
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: not a study results folder")
-    return json.loads(path.read_text())
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ManifestError(f"{path} not found: not a study results folder") from None
+    except IsADirectoryError:
+        raise ManifestError(f"{path} is a folder, not a manifest file") from None
+    return parse_manifest(data, path)
+
+
+def parse_manifest(data: bytes, path: Path | str) -> dict[str, Any]:
+    """Check a manifest's text: JSON, an object with ``meta`` and a list of ``runs``."""
+    if not data.strip():
+        raise ManifestError(f"{path} is empty")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ManifestError(f"{path} is not UTF-8 text") from None
+    except ValueError as e:
+        raise ManifestError(f"{path} is damaged: not valid JSON ({e})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("meta"), dict):
+        raise ManifestError(f"{path} is damaged: no 'meta' object")
+    runs = doc.get("runs")
+    if not isinstance(runs, list):
+        raise ManifestError(f"{path} is damaged: no list of 'runs'")
+    for i, r in enumerate(runs):
+        ok = isinstance(r, dict) and isinstance(r.get("key"), str) and "scenario" in r
+        ok = ok and all(isinstance(r.get(k), int) for k in ("replicate", "seed"))
+        if not ok or not isinstance(r.get("grid", {}), dict):
+            raise ManifestError(f"{path} is damaged: run entry {i} lacks key, scenario, "
+                                "replicate or seed")  # fmt: skip
+    if not isinstance(doc.get("checksums", {}), dict):
+        raise ManifestError(f"{path} is damaged: 'checksums' is not an object")
+    return doc
+
+
+def sound_runs(
+    root: Path | str, manifest: Mapping[str, Any], quiet: bool = False
+) -> tuple[set[str], dict[str, str]]:
+    """Keys of the manifest whose run file is sound, and the damaged ones with the reason.
+
+    A damaged file (unreadable, or not matching the manifest's sha256) counts as missing;
+    each is named in a warning unless ``quiet``.
+    """
+    store = RunStore(root)
+    sums = manifest.get("checksums") or {}
+    sound, damaged = set(), {}
+    for r in manifest["runs"]:
+        key = r["key"]
+        if key in sound or key in damaged or not store.has(key):
+            continue
+        problem = store.check(key, sums.get(key))
+        if problem is None:
+            sound.add(key)
+        else:
+            damaged[key] = problem
+            if not quiet:
+                log.warning("run file %s %s: counted as missing (a re-run of the study "
+                            "recomputes it)", store.path(key), problem)  # fmt: skip
+    return sound, damaged
 
 
 def aggregate(root: Path | str) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
@@ -205,17 +428,19 @@ def aggregate(root: Path | str) -> tuple[pd.DataFrame, list[str], dict[str, str]
     ``seed`` (the root seed; the run's stream is ``SeedSequence(seed,
     spawn_key=(replicate,))``) and ``key``. Rows follow manifest order, so the
     same finished runs always give the same table, row for row, whichever
-    order or process computed them.
+    order or process computed them. A run file that is damaged counts as
+    missing, with a warning naming it.
 
     Returns
     -------
     table, missing, failed
-        The table; keys expected by the manifest without a file (failed ones
+        The table; keys expected by the manifest without a sound file (failed ones
         included); failed keys with their error.
     """
     manifest = read_manifest(root)
     store = RunStore(root)
     failed_all = store.failures()
+    sound, _ = sound_runs(root, manifest)
     grid_keys: list[str] = []
     for r in manifest["runs"]:
         for k in r.get("grid", {}):
@@ -224,7 +449,7 @@ def aggregate(root: Path | str) -> tuple[pd.DataFrame, list[str], dict[str, str]
     frames, missing = [], []
     for r in manifest["runs"]:
         key = r["key"]
-        if not store.has(key):
+        if key not in sound:
             missing.append(key)
             continue
         df = store.read(key)
@@ -240,3 +465,82 @@ def aggregate(root: Path | str) -> tuple[pd.DataFrame, list[str], dict[str, str]
     else:
         table = pd.DataFrame(columns=["scenario", *grid_keys, "replicate", "seed", "key"])
     return table, missing, failed
+
+
+# ----- one writer per folder ---------------------------------------------------------------
+def lock_holder(root: Path | str) -> dict[str, Any] | None:
+    """Who holds (or last held) a folder's lock: pid, host, command, started (or None)."""
+    try:
+        doc = json.loads((Path(root) / f"{LOCK}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _describe(holder: Mapping[str, Any] | None) -> str:
+    if not holder:
+        return "another process (no record of which)"
+    cmd = str(holder.get("command", "?"))
+    cmd = cmd if len(cmd) <= 120 else cmd[:117] + "..."
+    return (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, started "
+            f"{holder.get('started', '?')}: {cmd}")  # fmt: skip
+
+
+def _alive(pid: Any) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError, TypeError):
+        return True  # exists but not ours, or unknown: assume alive
+    return True
+
+
+def _program() -> str:
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    return "govsim" if name in ("__main__.py", "govsim", "-c") else name
+
+
+@contextmanager
+def folder_lock(root: Path | str, command: str | None = None) -> Iterator[None]:
+    """Hold a results folder for one writer; a second one stops at once naming the holder.
+
+    The lock is an OS file lock (``filelock``; ``fcntl.flock`` on POSIX), so it dies
+    with its process: a lock left by a killed study is not held, and the next study
+    takes it over, with a warning naming the dead holder. The holder's pid, host,
+    command and start time are written beside it (``.govsim.lock.json``).
+
+    Raises
+    ------
+    UsageError
+        When another live process holds the folder.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(root / LOCK), timeout=0, thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise UsageError(
+            f"{root} is being written by another study ({_describe(lock_holder(root))}); "
+            "wait for it to finish or give another --out"
+        ) from None
+    try:
+        previous = lock_holder(root)
+        if previous:
+            same_host = previous.get("host") == socket.gethostname()
+            state = "no longer running" if same_host and not _alive(previous.get("pid")) \
+                else "which did not release it"  # fmt: skip
+            log.warning("took over a stale lock on %s left by %s (%s)", root,
+                        _describe(previous), state)  # fmt: skip
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": command or " ".join([_program(), *sys.argv[1:]]),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        atomic_write_text(root / f"{LOCK}.json", json.dumps(holder, indent=1))
+        yield
+    finally:
+        (root / f"{LOCK}.json").unlink(missing_ok=True)
+        lock.release()
