@@ -7,13 +7,19 @@ Order of events (ODD "process overview"):
    (networking value + authority × expected influence)) and the cost of going onsite
    (travel from its region to the host region, per delegate, relative to its yearly
    resources) or remote (a flat cost; a voice discount growing with the time-zone gap);
-3. the support rule funds some delegates; the attendance rule picks none/remote/onsite;
+3. the support rule funds some delegates; the attendance rule picks none/remote/onsite
+   (steps 2-3: :func:`sim.model.forums.attendance.attend`);
 4. the voice rule shares speaking weight among those present;
 5. the deliberation rule moves attendees' positions on each agenda issue
    (independently; all issues in one call);
 6. the compromise proposal (pulled toward fed outcomes) goes to the decision rule,
    then to the ratification rule;
-7. :func:`adapt` updates engagement and expertise from what the meeting gave.
+7. the model then calls :func:`enact` (policy moves toward adopted outcomes, by the
+   links' authority and binding force) and :func:`adapt` (engagement and expertise
+   from what the meeting gave).
+
+Whether the forum decides at all is read from its decision rule's registry entry
+(``describe("decision", name).decides``), never from the rule's name.
 
 Nothing here loops over actors in Python; the only loops are over agenda issues
 (proposal feeds) and deliberation rounds.
