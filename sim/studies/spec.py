@@ -774,6 +774,10 @@ def _first_error(e: ValidationError, fields: Sequence[str] = ()) -> str:
                   "string_type": "a string", "bool_type": "true or false",
                   "float_type": "a number"}[kind]  # fmt: skip
         msg = f"must be {wanted}, not {_short(err.get('input'))}"
+    elif kind == "string_pattern_mismatch":
+        msg = f"{_short(err.get('input'))} may use only letters, digits, _ . and -"
+    elif kind == "string_too_long":
+        msg = f"is longer than {err['ctx']['max_length']} characters"
     elif kind == "missing":
         msg = "is required"
     elif kind == "greater_than_equal":
