@@ -155,9 +155,9 @@ def hydra_run(argv: Sequence[str]) -> None:
     register_configs()
     flags = {"-m", "--multirun", "--cfg", "-c", "--info", "--hydra-help"}
     if not flags & set(argv):
-        _CHECKED["config"] = check_overrides(
-            [a for a in argv if "=" in a and not a.startswith("-")]
-        )
+        checked = check_overrides([a for a in argv if "=" in a and not a.startswith("-")])
+        if not any(a.startswith("-") for a in argv):  # no Hydra flag that changes the config
+            _CHECKED["config"] = checked
     app = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")(
         _run_task
     )
