@@ -223,7 +223,9 @@ def hydra_run(argv: Sequence[str]) -> None:
     if {"-m", "--multirun"} & set(argv):
         check_sweep(overrides)
     elif not {"--cfg", "-c", "--info", "--hydra-help"} & set(argv):
-        _CHECKED["config"] = check_overrides(overrides)
+        checked = check_overrides(overrides)
+        if not any(a.startswith("-") for a in argv):  # no Hydra flag that changes the config
+            _CHECKED["config"] = checked
     app = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")(
         _run_task
     )

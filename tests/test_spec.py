@@ -90,6 +90,8 @@ BAD_FILES = [
     ("kind", "exploration", "kind: 'exploration' is not a kind of study"),
     ("kind", "sensitivity", "this command runs comparison studies"),
     ("name", "[a]", "name: must be a string"),
+    ("name", "'my study'", "name: 'my study' may use only letters, digits"),
+    ("name", "x" * 300, "name: is longer than 200 characters"),
     ("question", "{a: 1}", "question: must be a string"),
 ]
 

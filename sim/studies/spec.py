@@ -774,6 +774,10 @@ def _first_error(e: ValidationError, fields: Sequence[str] = ()) -> str:
                   "string_type": "a string", "bool_type": "true or false",
                   "float_type": "a number"}[kind]  # fmt: skip
         msg = f"must be {wanted}, not {_short(err.get('input'))}"
+    elif kind == "string_pattern_mismatch":
+        msg = f"{_short(err.get('input'))} may use only letters, digits, _ . and -"
+    elif kind == "string_too_long":
+        msg = f"is longer than {err['ctx']['max_length']} characters"
     elif kind == "missing":
         msg = "is required"
     elif kind == "greater_than_equal":
@@ -837,12 +841,16 @@ def resolve_path(name_or_path: str | Path) -> Path:
     if len(text) > 4096:
         raise UsageError(f"study {text[:60]}...: name too long ({len(text)} characters)")
     p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists() or "/" in text:
-        if not p.exists():
-            raise UsageError(f"study file {_short(text, 200)} not found")
-        return p.resolve()
-    cand = EXPERIMENTS_DIR / f"{text}.yaml"
-    if not cand.exists():
+    try:
+        if p.suffix in (".yaml", ".yml") or p.exists() or "/" in text:
+            if not p.exists():
+                raise UsageError(f"study file {_short(text, 200)} not found")
+            return p.resolve()
+        cand = EXPERIMENTS_DIR / f"{text}.yaml"
+        found = cand.exists()
+    except OSError as e:  # e.g. a file name longer than the file system allows
+        raise UsageError(f"study {_short(text, 80)}: {e.strerror or e}") from None
+    if not found:
         names = ", ".join(study_names(None))
         raise UsageError(f"unknown study {_short(text, 200)}; studies: {names}")
     return cand
@@ -875,9 +883,11 @@ def parse_study(
         raise UsageError(f"study file {where} must be a mapping of keys")
     found = _kind_of(doc)
     if kind is not None and found != kind:
+        commands = {"comparison": "experiment", "sensitivity": "sensitivity",
+                    "calibration": "calibrate"}  # fmt: skip
         raise UsageError(
-            f"study {Path(where).stem} is a {found} study (kind: {found}); "
-            f"this command runs {kind} studies"
+            f"study {Path(where).stem} is a {found} study (kind: {found}); this command runs "
+            f"{kind} studies: run it with `govsim {commands[found]} {Path(where).stem}`"
         )
     schema = SCHEMAS[found]
     doc = {"name": Path(path).stem or "study", **doc, "kind": found}
