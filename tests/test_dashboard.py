@@ -8,6 +8,7 @@ the model and checks that the charts change and no error shows.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -18,9 +19,14 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-app = pytest.importorskip("sim.present.app")
+from sim.model import GovernanceModel
+from sim.model.config import to_container
+from sim.present import dashboard_data as dd
+from sim.studies.experiment import expand, parse_study
+from sim.studies.store import run_key
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -29,20 +35,20 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-# ----- fast: the app's model factory and what the page shows ---------------------------
+# ----- fast: levers, the model, page data, charts, the comparison study ----------------
 def test_default_levers_reproduce_the_scenario():
     """All levers at "as in scenario" give exactly the scenario's run (same seed, same data)."""
-    dash = app.DashboardModel(years=2)
+    dash = dd.Levers(years=2).model()
     assert dash.overrides == [] and dash.mandate_change is None and dash.notice is None
-    plain = app.GovernanceModel(config=app.scenario_config("status_quo"), years=2, rng=0).run()
+    plain = GovernanceModel(config=dd.scenario_config("status_quo"), years=2, rng=0).run()
     dash.run()
     for name in ("meetings", "outcomes"):
         a, b = dash.tables()[name], plain.tables()[name]
         assert a.equals(b), name
 
 
-def test_levers_become_overrides_and_mandate_link():
-    m = app.DashboardModel(
+def test_levers_become_overrides_and_the_mandate_is_an_override_too():
+    m = dd.DashboardModel(
         forum="cstd", decision_rule="majority", threshold=0.75, funded_slots=12, remote="on",
         mandate="on", years=1,
     )  # fmt: skip
@@ -50,55 +56,137 @@ def test_levers_become_overrides_and_mandate_link():
     assert (f.decision, f.threshold, f.support, f.funded_slots, f.remote) == (
         "majority", 0.75, "funded_slots", 12, True,
     )  # fmt: skip
-    assert any(v.kind == "mandate" and v.target == "cstd" for v in m.config.links.values())
-    assert m.links[m.forum_names.index("cstd")].binding
+    # a mandate link's effect (sim.model.forums.links), as plain keys a study can sweep
+    i = m.forum_names.index("cstd")
+    base = dd.scenario_config("status_quo").forum["cstd"]
+    assert m.links[i].binding and np.isclose(m.links[i].authority, base.authority + 0.3)
+    assert "forum.cstd.binding=true" in m.command_line()
     assert "forum.cstd.decision=majority" in m.command_line()
     # the cached scenario config is not touched by a model's levers
-    assert app.scenario_config("status_quo").forum["cstd"].decision == "consensus"
-    assert not app.scenario_config("status_quo").links
+    assert dd.scenario_config("status_quo").forum["cstd"].decision == "consensus"
+    assert not dd.scenario_config("status_quo").links
+
+
+def test_mandate_off_deletes_the_scenarios_mandate_link():
+    lev = dd.Levers(scenario_name="cstd_anchor", mandate="off", years=1)
+    (off,) = lev.overrides()
+    assert off.startswith("~links.cstd_mandate=")
+    m = lev.model()
+    assert not any(v.kind == "mandate" for v in m.config.links.values())
+    assert not m.links[m.forum_names.index("cstd")].binding
+    assert dd.scenario_config("cstd_anchor").links["cstd_mandate"].kind == "mandate"
 
 
 def test_threshold_only_applies_under_majority_and_unknown_forum_is_reported():
-    base = app.scenario_config("status_quo")
-    assert app.lever_overrides(base, "cstd", threshold=0.9) == []
-    assert app.lever_overrides(base, "not_a_forum", decision_rule="majority") == []
-    m = app.DashboardModel(forum="not_a_forum", decision_rule="majority", years=1)
+    base = dd.scenario_config("status_quo")
+    assert dd.lever_overrides(base, "cstd", threshold=0.9) == []
+    assert dd.lever_overrides(base, "not_a_forum", decision_rule="majority") == []
+    m = dd.DashboardModel(forum="not_a_forum", decision_rule="majority", years=1)
     assert m.overrides == [] and "not part of scenario" in m.notice
 
 
-def test_page_data_and_figures_follow_the_model():
-    m = app.DashboardModel(years=2, seed=3)
-    assert app.representation_by_group(m).empty
-    assert set(app.latest_outcomes(m)["Latest meeting"]) == {"not met yet"}
+def test_decision_rules_come_from_the_rule_registry():
+    from sim.model.forums import RULES
+
+    assert dd.decision_rules() == list(RULES["decision"])
+    assert "majority" in dd.decision_rules()
+
+
+def test_page_data_and_charts_follow_the_model():
+    m = dd.Levers(years=2, seed=3).model()
+    assert dd.representation_by_group(m).empty
+    assert set(dd.latest_outcomes(m)["Latest meeting"]) == {"not met yet"}
+    first = {name: dd.chart_png(m, name) for name in dd.CHARTS}
+    m.step()  # January: no forum meets
+    assert m.meetings_held() == 0
+    assert dd.chart_png(m, "representation") is first["representation"]  # not redrawn
+    assert dd.chart_png(m, "attainment") is not first["attainment"]  # redrawn every month
+    for _ in range(11):
+        m.step()
+    assert m.meetings_held() > 0
+    assert dd.chart_png(m, "representation") != first["representation"]
+    rep = dd.representation_by_group(m)
+    assert not rep.empty and np.all(rep["representation_ratio"] >= 0)
+    part = dd.participation_by_mode(m)
+    assert np.all((part["onsite"] + part["remote"]).between(0, 1))
+    table = dd.latest_outcomes_cached(m)
+    assert list(table["Forum"]) == [dd.forum_label(m, f) for f in m.forum_names]
+    assert "not met yet" not in set(table["Latest meeting"])
+    h = dd.headline(m)
+    assert h["month"] == 12 and h["months"] == 24 and h["meetings"] == m.meetings_held()
+    assert np.isclose(h["attainment_gap"], m.attainment_gap())
+    # a redraw on reused axes gives the same picture as a fresh figure
+    fresh = dd.figure_bytes(dd.representation_figure(m))
+    assert fresh == dd.chart_png(m, "representation")
+
+
+def test_chart_exports_are_png_svg_and_the_charts_data():
+    m = dd.Levers(years=1).model()
     for _ in range(12):
         m.step()
-    rep = app.representation_by_group(m)
-    assert not rep.empty and np.all(rep["representation_ratio"] >= 0)
-    part = app.participation_by_mode(m)
-    assert np.all((part["onsite"] + part["remote"]).between(0, 1))
-    table = app.latest_outcomes(m)
-    assert list(table["Forum"]) == [app.forum_label(m, f) for f in m.forum_names]
-    assert "not met yet" not in set(table["Latest meeting"])
-    h = app.headline(m)
-    assert h["month"] == 12 and h["months"] == 24
-    assert np.isclose(h["attainment_gap"], m.attainment_gap())
-    for fig in (app.representation_figure(m), app.participation_figure(m),
-                app.attainment_figure(m)):  # fmt: skip
-        assert fig.axes
+    for name in dd.CHARTS:
+        assert dd.chart_export(m, name, "png")[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"<svg" in dd.chart_export(m, name, "svg")[:1000]
+        csv = pd.read_csv(io.BytesIO(dd.chart_export(m, name, "csv")))
+        assert len(csv) == len(dd.CHARTS[name][2](m)) > 0
 
 
-def test_page_is_a_solaraviz_element_with_valid_levers():
-    import inspect
+def _config_of(levers):
+    cfg = dd.scenario_config(levers.scenario_name, (*levers.overrides(), f"years={levers.years}"))
+    return to_container(cfg)
 
-    params = inspect.signature(app.DashboardModel.__init__).parameters
-    assert set(app.MODEL_PARAMS) <= set(params)
-    assert "scenario" not in params  # Mesa's reset would pass its own Scenario object
-    assert app.page is not None
-    for name, spec in app.MODEL_PARAMS.items():
-        if spec["type"] == "Select":
-            assert spec["value"] in spec["values"], name
-        else:
-            assert spec["min"] <= spec["value"] <= spec["max"], name
+
+def test_comparison_study_runs_exactly_settings_a_and_b():
+    """The study's A and B conditions are the two settings' own configs, seeded alike."""
+    a = dd.Levers(years=2, seed=7)
+    b = a.set(decision_rule="majority", threshold=0.6, mandate="on", polarization=1.5)
+    text = dd.comparison_study_text(a, b, 3)
+    study = parse_study(text)
+    assert study.replicates == 3 and study.root_seed == 7 and study.scenarios == ("status_quo",)
+    # one grid key per node: the CSTD's levers together, polarization apart -> 4 points
+    assert set(study.grid) == {"forum.cstd", "behaviour.polarization"}
+    specs = expand(study)
+    assert len(specs) == 4 * 3
+    for which, lev in ((0, a), (1, b)):
+        cond = dd.condition_of(study, lev, which)
+        mine = [s for s in specs if all(s.grid.get(k) == v for k, v in cond.items()
+                                        if k != "scenario")]  # fmt: skip
+        assert [s.key for s in mine] == [run_key(_config_of(lev), 7, r) for r in range(3)]
+    assert study.baseline == dd.condition_of(study, a, 0)
+
+
+def test_comparison_of_a_single_lever_is_two_conditions_and_bad_pairs_are_refused():
+    a = dd.Levers(years=1)
+    study = parse_study(dd.comparison_study_text(a, a.set(remote="on"), 2))
+    assert study.grid == {"forum.cstd.remote": (False, True)}
+    for same in (a.set(seed=3), a.set(remote="off")):  # status quo's CSTD has no remote
+        with pytest.raises(dd.ComparisonError, match="same setting"):
+            dd.comparison_study(a, same, 2)
+    anchor = dd.Levers(scenario_name="cstd_anchor")
+    with pytest.raises(dd.ComparisonError, match="mandate"):
+        dd.comparison_study(anchor, anchor.set(mandate="off"), 2)
+
+
+def test_page_renders_per_session_and_steps_without_a_browser():
+    """The Solara page, rendered in-process: Step advances this page's own model."""
+    import ipyvuetify as v
+    import solara
+
+    app = pytest.importorskip("sim.present.app")
+    box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+    box2, rc2 = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    rc.find(v.Btn, children=["Step"]).widget.click()
+
+    def texts(r) -> str:
+        return " ".join(
+            str(getattr(w, "unsafe_innerHTML", "") or "")
+            for w in r.find(solara.widgets.HTML).widgets
+        )
+
+    assert "month 2 of 120" in texts(rc) and "month 0 of 120" in texts(rc2)
+    rc.close()
+    rc2.close()
 
 
 # ----- browser: serve on loopback, drive headless Chromium -----------------------------
