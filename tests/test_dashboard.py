@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from sim.model import GovernanceModel
 from sim.model.config import to_container
@@ -115,9 +116,12 @@ def test_page_data_and_charts_follow_the_model():
     h = dd.headline(m)
     assert h["month"] == 12 and h["months"] == 24 and h["meetings"] == m.meetings_held()
     assert np.isclose(h["attainment_gap"], m.attainment_gap())
-    # a redraw on reused axes gives the same picture as a fresh figure
-    fresh = dd.figure_bytes(dd.representation_figure(m))
-    assert fresh == dd.chart_png(m, "representation")
+    # a redraw (data painted on the saved axes) looks like a fresh full drawing
+    for name in dd.CHARTS:
+        fresh = dd.figure_bytes(dd.CHARTS[name][1](m), dpi=dd.DPI)
+        a, b = (np.asarray(Image.open(io.BytesIO(x)).convert("RGB"), float)
+                for x in (fresh, dd.chart_png(m, name)))  # fmt: skip
+        assert a.shape == b.shape and np.abs(a - b).mean() < 0.5, name
 
 
 def test_chart_exports_are_png_svg_and_the_charts_data():
@@ -210,9 +214,28 @@ def _wait_for_server(url: str, proc: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"dashboard did not answer at {url} within {timeout:.0f} s")
 
 
+class Server:
+    """A ``govsim dashboard`` process in its own process group."""
+
+    def __init__(self, proc: subprocess.Popen, port: int) -> None:
+        self.proc, self.port = proc, port
+        self.url = f"http://127.0.0.1:{port}/"
+
+    def port_open(self) -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def group_alive(self) -> bool:
+        try:
+            os.killpg(self.proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
 @pytest.fixture
 def dashboard_server(tmp_path):
-    """``govsim dashboard`` on a free loopback port; yields its URL; stopped afterwards."""
+    """``govsim dashboard`` on a free loopback port (cwd: tmp_path); killed if left running."""
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
@@ -221,74 +244,139 @@ def dashboard_server(tmp_path):
         cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "MPLBACKEND": "Agg"}, start_new_session=True,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
+    server = Server(proc, port)
     try:
-        _wait_for_server(url, proc, timeout=120)
-        yield url
+        _wait_for_server(server.url, proc, timeout=180)
+        yield server
     finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        if server.group_alive():
             os.killpg(proc.pid, 9)
-            proc.wait(timeout=10)
+        proc.wait(timeout=10)
         log.close()
         print((tmp_path / "server.log").read_text()[-3000:])
 
 
-def _chart_images(page) -> list[str]:
-    return page.eval_on_selector_all("img", "els => els.map(e => e.src)")
+def _download(page, name: str, tmp_path: Path, nth: int = 0) -> Path:
+    with page.expect_download() as info:
+        page.get_by_role("button", name=name).nth(nth).click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def _set_slider(page, valuemax: int, presses: int) -> None:
+    """Move the slider whose maximum is ``valuemax`` to its minimum, then ``presses`` steps up."""
+    slider = page.locator(f'[role="slider"][aria-valuemax="{valuemax}"]').first
+    slider.focus()
+    slider.press("Home")
+    for _ in range(presses):
+        slider.press("ArrowRight")
+
+
+def _step(page, month: int) -> float:
+    t = time.perf_counter()
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_text(f"month {month} of ").first.wait_for()
+    return time.perf_counter() - t
 
 
 @pytest.mark.browser
 def test_dashboard_in_headless_chromium(dashboard_server, tmp_path):
+    """Two isolated sessions, exports, a run to the end, an A/B comparison equal to
+    ``govsim experiment`` on the saved study, and no server left after SIGTERM."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    shots = Path(os.environ.get("GOVSIM_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
             args=CHROMIUM_ARGS, timeout=60_000,
         )  # fmt: skip
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1150})
-            page.set_default_timeout(60_000)
-            page_errors: list[str] = []
-            page.on("pageerror", lambda e: page_errors.append(str(e)))
-            page.goto(dashboard_server, wait_until="domcontentloaded", timeout=90_000)
-            page.get_by_text("month 0 of 120").wait_for(timeout=90_000)
-            page.get_by_text("Representation ratio by group").wait_for()
-            page.wait_for_function("document.querySelectorAll('img').length >= 3")
-            before = _chart_images(page)
+            errors: list[str] = []
+            pages = []
+            for _ in range(2):  # two browser sessions (separate cookies)
+                ctx = browser.new_context(viewport={"width": 1500, "height": 1100},
+                                          accept_downloads=True)  # fmt: skip
+                page = ctx.new_page()
+                page.set_default_timeout(120_000)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                pages.append(page)
+            one, two = pages
 
-            # a lever: the CSTD decides by majority vote
-            page.get_by_label("Decision rule").click(force=True)
-            page.get_by_role("option", name="majority", exact=True).click()
-            page.get_by_role("button", name="Reset").click()
-            page.get_by_text("forum.cstd.decision=majority").first.wait_for()
+            # session one steps three months
+            one.goto(dashboard_server.url, wait_until="domcontentloaded", timeout=120_000)
+            one.get_by_text("month 0 of 120").wait_for(timeout=120_000)
+            times = [_step(one, m) for m in (1, 2, 3)]
+            print("Step click to new status in the browser (s):", [f"{t:.2f}" for t in times])
+            # session two opens afterwards and starts at month 0, with its own model
+            two.goto(dashboard_server.url, wait_until="domcontentloaded", timeout=120_000)
+            two.get_by_text("month 0 of 120").wait_for(timeout=120_000)
+            _step(two, 1)
+            assert "month 3 of 120" in one.inner_text("body")
+            assert "month 1 of 120" in two.inner_text("body")
+            assert "month 3 of" not in two.inner_text("body")
 
-            # step the model past the first meetings (CSTD meets in April, IGF in November)
-            step = page.get_by_role("button", name="Step")
-            for month in range(1, 13):
-                step.click()
-                page.get_by_text(f"month {month} of 120").wait_for()
-            page.get_by_text("adopted at").first.wait_for()
-            page.wait_for_function(
-                "before => { const now = Array.from(document.querySelectorAll('img'),"
-                " e => e.src); return now.length >= 3 && now.some((s, i) => s !== before[i]); }",
-                arg=before,
-            )
-            after = _chart_images(page)
-            assert len(after) >= 3
-            assert sum(a != b for a, b in zip(after, before, strict=False)) >= 3
+            # export from session one: the representation chart as PNG, its data as CSV
+            png = _download(one, "PNG", tmp_path)
+            assert png.suffix == ".png" and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            csv = pd.read_csv(_download(one, "CSV", tmp_path))
+            assert list(csv.columns) == ["forum", "step", "years", "group", "representation_ratio"]
+            svg = _download(one, "SVG", tmp_path)
+            assert b"<svg" in svg.read_bytes()[:2000]
 
-            body = page.inner_text("body")
-            for bad in ("Traceback", "error in step", "Error:", "invalid design"):
+            # a ten-year run to the end in the background
+            t = time.perf_counter()
+            one.get_by_role("button", name="Run to the end").click()
+            one.get_by_text("status quo: month 120 of 120").wait_for(timeout=300_000)
+            print(f"Run to the end (117 months) in the browser: {time.perf_counter() - t:.1f} s")
+            one.get_by_text("adopted at").first.wait_for()
+            one.screenshot(path=str(shots / "dashboard_run.png"), full_page=True)
+
+            # session two compares two settings over a 2-year horizon, 2 replicates each
+            _set_slider(two, 20, 1)
+            two.get_by_text("Horizon: 2 years").wait_for()
+            two.get_by_role("button", name="Reset").click()
+            two.get_by_text("month 0 of 24").wait_for()
+            two.get_by_role("button", name="Set A to the levers").click()
+            two.get_by_label("Decision rule").click(force=True)
+            two.get_by_role("option", name="majority", exact=True).click()
+            two.get_by_role("button", name="Set B to the levers").click()
+            two.get_by_text("forum.cstd.decision=majority").first.wait_for()
+            _set_slider(two, 12, 0)
+            two.get_by_text("Replicates per setting: 2").wait_for()
+            two.get_by_role("button", name="Run comparison").click()
+            two.get_by_text("Design effect on the headline measures").wait_for(timeout=600_000)
+            two.screenshot(path=str(shots / "dashboard_compare.png"), full_page=True)
+            effects = pd.read_csv(_download(two, "Design effect CSV", tmp_path))
+            study = _download(two, "Save as study (YAML)", tmp_path)
+            assert errors == [], errors
+            body = two.inner_text("body")
+            for bad in ("Traceback", "Comparison failed", "Error:"):
                 assert bad not in body, bad
-            assert not page_errors, page_errors
-            shot = tmp_path / "dashboard.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 10_000
-            print(f"screenshot: {shot}")
         finally:
             browser.close()
+
+    # `govsim experiment` on the saved study gives the same design effect (same seeds)
+    out = tmp_path / "experiment"
+    subprocess.run(
+        [sys.executable, "-m", "sim", "experiment", str(study), "--out", str(out), "-j", "1",
+         "-q"], check=True, cwd=tmp_path, env={**os.environ, "MPLBACKEND": "Agg"},
+    )  # fmt: skip
+    diffs = pd.read_csv(out / "differences.csv")
+    assert list(diffs["metric"]) == list(effects["metric"])
+    for col, mine in (("diff", "effect"), ("lo", "effect_lo"), ("hi", "effect_hi")):
+        np.testing.assert_allclose(diffs[col], effects[mine], rtol=1e-12, atol=1e-15)
+    assert (diffs["n"] == 2).all()
+    print(effects[["metric", "effect", "effect_lo", "effect_hi"]].to_string())
+
+    # SIGTERM to `govsim dashboard` takes its server down: the port is free, no orphan
+    os.kill(dashboard_server.proc.pid, 15)
+    dashboard_server.proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while dashboard_server.group_alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not dashboard_server.group_alive(), "the solara server outlived govsim dashboard"
+    assert not dashboard_server.port_open()

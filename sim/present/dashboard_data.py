@@ -32,9 +32,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from sim.model import GovernanceModel
 from sim.model.compose import CONFIG_DIR, load_config
@@ -57,6 +60,12 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 RATIO_FLOOR = 0.1
 """Representation ratios below this (a group absent: 0) are drawn at it on the log scale."""
+
+RATIO_TOP = 16.0
+"""Top of the representation chart's fixed log scale (ratios above are drawn at it)."""
+
+DPI = 90
+"""Resolution of the charts on the page."""
 
 HEADLINE_METRICS = (
     "attainment_gap",
@@ -268,6 +277,7 @@ class DashboardModel(GovernanceModel):
         super().__init__(config=cfg, years=years, rng=seed)
         self._charts: dict[str, tuple[Any, bytes]] = {}
         self._figures: dict[str, Figure] = {}
+        self._blit: dict[str, dict[str, Any]] = {}
 
     def command_line(self) -> str:
         """The ``govsim run`` line that reruns this single run."""
@@ -389,7 +399,7 @@ def _reuse(fig: Figure | None) -> Figure | None:
     """Empty a chart's axes of its data (lines, bars, notes, legends) for a redraw.
 
     Building axes is most of the cost of a chart (their ticks and transforms), so a
-    redraw keeps them and replaces only what the data drew.
+    redraw keeps them, and the legends, and replaces only what the data drew.
     """
     if fig is None:
         return None
@@ -398,7 +408,6 @@ def _reuse(fig: Figure | None) -> Figure | None:
             artist.remove()
         ax.containers.clear()
         ax.relim()
-    fig.legends.clear()
     return fig
 
 
@@ -407,7 +416,7 @@ def _forum_axes(model: GovernanceModel, height: float = 3.3, fig: Figure | None 
         return fig, list(fig.axes)
     n = len(model.forum_names)
     width = max(9.0, 2.7 * n + 0.9)
-    fig = Figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height), dpi=DPI)
     fig.subplots_adjust(left=0.9 / width, right=0.98, top=0.9, bottom=0.33, wspace=0.12)
     axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
     for ax, forum in zip(axes, model.forum_names, strict=True):
@@ -433,7 +442,6 @@ def representation_figure(model: GovernanceModel, fig: Figure | None = None) -> 
     """
     df = representation_by_group(model)
     fig, axes = _forum_axes(model, fig=fig)
-    top = max(2.0, float(df["representation_ratio"].max()) * 1.4) if len(df) else 4.0
     for ax, forum in zip(axes, model.forum_names, strict=True):
         ax.set_yscale("log", base=2)
         ax.axhline(1.0, color="black", lw=0.9, ls="--")
@@ -442,18 +450,19 @@ def representation_figure(model: GovernanceModel, fig: Figure | None = None) -> 
         for g in GROUPS:
             line = by_group.get(g)
             if line is not None:
-                y = line["representation_ratio"].clip(lower=RATIO_FLOOR)
+                y = line["representation_ratio"].clip(RATIO_FLOOR, RATIO_TOP)
                 ax.plot(line["years"], y, marker="o", ms=3.5, lw=1.4, color=GROUP_COLOURS[g],
                         label=GROUP_LABELS[g])  # fmt: skip
         if sub.empty:
             _empty(ax)
-    axes[0].set_ylim(RATIO_FLOOR * 0.9, top)
-    ticks = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16) if RATIO_FLOOR <= t <= top]
-    axes[0].set_yticks(ticks, [f"{t:g}" for t in ticks])
-    axes[0].set_ylabel("representation ratio\n(log scale; 1 = parity)", fontsize=FONT - 1)
-    handles = {h.get_label(): h for ax in axes for h in ax.get_lines() if h.get_marker() == "o"}
-    if handles:
-        fig.legend(handles.values(), handles.keys(), loc="lower center", ncols=3,
+    if not fig.legends:  # first draw: fixed scale and legend (a redraw paints data only)
+        axes[0].set_ylim(RATIO_FLOOR * 0.9, RATIO_TOP)
+        ticks = [0.125, 0.25, 0.5, 1, 2, 4, 8, 16]
+        axes[0].set_yticks(ticks, [f"{t:g}" for t in ticks])
+        axes[0].set_ylabel("representation ratio\n(log scale; 1 = parity)", fontsize=FONT - 1)
+        handles = [Line2D([], [], color=GROUP_COLOURS[g], marker="o", ms=3.5, lw=1.4)
+                   for g in GROUPS]  # fmt: skip
+        fig.legend(handles, [GROUP_LABELS[g] for g in GROUPS], loc="lower center", ncols=3,
                    fontsize=FONT, frameon=False)  # fmt: skip
     return fig
 
@@ -471,9 +480,10 @@ def participation_figure(model: GovernanceModel, fig: Figure | None = None) -> F
         ax.set_ylim(0, 1)
         if sub.empty:
             _empty(ax)
-    axes[0].set_ylabel("share of eligible\nattending", fontsize=FONT - 1)
-    fig.legend([Patch(color="#1f4e79"), Patch(color="#9dc3e6")], ["onsite", "remote"],
-               loc="lower center", ncols=2, fontsize=FONT, frameon=False)  # fmt: skip
+    if not fig.legends:
+        axes[0].set_ylabel("share of eligible\nattending", fontsize=FONT - 1)
+        fig.legend([Patch(color="#1f4e79"), Patch(color="#9dc3e6")], ["onsite", "remote"],
+                   loc="lower center", ncols=2, fontsize=FONT, frameon=False)  # fmt: skip
     return fig
 
 
@@ -481,7 +491,7 @@ def attainment_figure(model: GovernanceModel, fig: Figure | None = None) -> Figu
     """Attainment gap (developed − developing governments) and policy coverage over time."""
     df = attainment_gap_series(model)
     if _reuse(fig) is None:
-        fig = Figure(figsize=(9.0, 3.0))
+        fig = Figure(figsize=(9.0, 3.0), dpi=DPI)
         fig.subplots_adjust(left=0.09, right=0.98, top=0.95, bottom=0.27)
         fig.subplots()
     ax = fig.axes[0]
@@ -491,11 +501,17 @@ def attainment_figure(model: GovernanceModel, fig: Figure | None = None) -> Figu
     ax.plot(df["years"], df["policy_coverage"], color="#548235", lw=1.4, ls=":",
             label="policy coverage (binding decisions)")  # fmt: skip
     ax.set_xlim(0, model.years)
+    values = df[["attainment_gap", "policy_coverage"]].to_numpy(float)
+    lo, hi = np.nanmin(values, initial=0.0), np.nanmax(values, initial=0.1)
+    limits = (min(0.0, np.floor(lo * 10 - 0.2) / 10), np.ceil(hi * 10 + 0.2) / 10)
+    if tuple(ax.get_ylim()) != limits:  # steps of 0.1: the scale rarely changes
+        ax.set_ylim(*limits)
     ax.set_xlabel("years", fontsize=FONT - 1)
     ax.set_ylabel("gap / coverage (0–1)", fontsize=FONT - 1)
     ax.tick_params(labelsize=FONT - 1)
     ax.grid(alpha=0.3)
-    fig.legend(loc="lower center", ncols=2, fontsize=FONT, frameon=False)
+    if not fig.legends:
+        fig.legend(loc="lower center", ncols=2, fontsize=FONT, frameon=False)
     return fig
 
 
@@ -530,6 +546,46 @@ def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 90) -> bytes:
     return buf.getvalue()
 
 
+BLIT = ("representation", "participation", "attainment")
+"""Charts redrawn by painting only the data on a saved background (redrawn when a scale moves)."""
+
+
+def _data_artists(ax) -> list:
+    return sorted([*ax.lines, *ax.patches, *ax.texts, *ax.collections], key=lambda a: a.zorder)
+
+
+def blit_png(fig: Figure, state: dict[str, Any]) -> bytes:
+    """PNG of ``fig``: axes, ticks and legends drawn once and kept (``state``), data on top.
+
+    A full draw of a three-panel chart spends most of its time on ticks, labels and
+    legends that rarely change; this paints only the lines, bars and notes, and
+    draws the background again only when an axis' limits moved.
+    """
+    canvas = state.get("canvas")
+    if canvas is None:
+        canvas = state["canvas"] = FigureCanvasAgg(fig)
+    for ax in fig.axes:
+        for a in _data_artists(ax):
+            a.set_animated(True)
+    limits = [(ax.get_xlim(), ax.get_ylim()) for ax in fig.axes]
+    if state.get("limits") != limits:  # a scale moved: the background changes
+        state.pop("background", None)
+        state["limits"] = limits
+    if "background" not in state:
+        canvas.draw()  # animated artists are skipped: this is the background
+        state["background"] = canvas.copy_from_bbox(fig.bbox)
+    else:
+        canvas.restore_region(state["background"])
+    for ax in fig.axes:
+        for a in _data_artists(ax):
+            ax.draw_artist(a)
+    w, h = canvas.get_width_height()
+    image = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    image.save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
 def chart_png(model: DashboardModel, name: str) -> bytes:
     """The chart ``name`` of :data:`CHARTS` as PNG, redrawn only when its data changed."""
     version = chart_version(model, name)
@@ -537,7 +593,11 @@ def chart_png(model: DashboardModel, name: str) -> bytes:
     if cached is None or cached[0] != version:
         fig = CHARTS[name][1](model, model._figures.get(name))
         model._figures[name] = fig
-        cached = (version, figure_bytes(fig))
+        if name in BLIT:
+            png = blit_png(fig, model._blit.setdefault(name, {}))
+        else:
+            png = figure_bytes(fig, dpi=DPI)
+        cached = (version, png)
         model._charts[name] = cached
     return cached[1]
 
