@@ -349,7 +349,12 @@ def test_dashboard_in_headless_chromium(dashboard_server, tmp_path):
             two.get_by_text("Replicates per setting: 2").wait_for()
             two.get_by_role("button", name="Run comparison").click()
             two.get_by_text("Design effect on the headline measures").wait_for(timeout=600_000)
-            two.screenshot(path=str(shots / "dashboard_compare.png"), full_page=True)
+            card = two.locator(".v-card", has_text="Compare two settings").last
+            card.scroll_into_view_if_needed()
+            card.screenshot(path=str(shots / "dashboard_compare.png"))
+            one.locator(".v-card", has_text="Latest meeting in each forum").last.screenshot(
+                path=str(shots / "dashboard_outcomes.png")
+            )
             effects = pd.read_csv(_download(two, "Design effect CSV", tmp_path))
             study = _download(two, "Save as study (YAML)", tmp_path)
             assert errors == [], errors

@@ -517,7 +517,8 @@ def attainment_figure(model: GovernanceModel, fig: Figure | None = None) -> Figu
 
 CHARTS: dict[str, tuple[str, Callable, Callable]] = {
     "representation": (
-        "Representation ratio by group (voice share ÷ share of the eligible)",
+        "Representation ratio by group (voice share ÷ share of the eligible; "
+        "a group with no voice is drawn at the bottom edge)",
         representation_figure, representation_by_group,
     ),
     "attainment": (
@@ -806,11 +807,12 @@ def bands_figure(comp: Comparison) -> Figure:
     fig.subplots_adjust(left=0.07, right=0.99, top=0.93, bottom=0.14, hspace=0.45, wspace=0.25)
     axes = fig.subplots(2, 3).ravel()
     colours = {"A": "#0072B2", "B": "#D55E00"}
+    styles = {"A": {"lw": 2.4, "ls": "-"}, "B": {"lw": 1.8, "ls": "--"}}  # both seen when equal
     for ax, g in zip(axes, GROUPS, strict=True):
         sub = comp.yearly[comp.yearly["group"] == g]
         for s, c in colours.items():
             d = sub[sub["setting"] == s].sort_values("year")
-            ax.plot(d["year"], d["mean"], color=c, lw=1.8, label=f"setting {s}")
+            ax.plot(d["year"], d["mean"], color=c, label=f"setting {s}", **styles[s])
             ax.fill_between(d["year"], d["lo"], d["hi"], color=c, alpha=0.2, lw=0)
         ax.set_title(GROUP_LABELS[g], fontsize=FONT)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
