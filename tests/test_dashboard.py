@@ -352,6 +352,9 @@ def test_dashboard_in_headless_chromium(dashboard_server, tmp_path):
             card = two.locator(".v-card", has_text="Compare two settings").last
             card.scroll_into_view_if_needed()
             card.screenshot(path=str(shots / "dashboard_compare.png"))
+            table = two.locator("table", has_text="Design effect B").last
+            table.scroll_into_view_if_needed()
+            table.screenshot(path=str(shots / "dashboard_design_effect.png"))
             one.locator(".v-card", has_text="Latest meeting in each forum").last.screenshot(
                 path=str(shots / "dashboard_outcomes.png")
             )
