@@ -282,7 +282,11 @@ def dashboard(a: argparse.Namespace) -> None:
     print(f"govsim dashboard: http://127.0.0.1:{a.port} (Ctrl-C to stop)", flush=True)
     cmd = [sys.executable, "-m", "solara", "run", "sim.present.app", "--host", "127.0.0.1",
            "--port", str(a.port), "--production", "--no-open", "--no-check-version"]  # fmt: skip
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}  # no calls home
+    env = {
+        **os.environ,
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",  # no calls home
+        "SOLARA_THEME_SHOW_BANNER": "false",  # its corner banner covered the tables' last column
+    }
     child = subprocess.Popen(cmd, env=env)
 
     def interrupt(signum, _frame):
