@@ -350,28 +350,43 @@ def calibrate(a: argparse.Namespace) -> None:
 
 # ----- dashboard -------------------------------------------------------------------------
 def dashboard(a: argparse.Namespace) -> None:
-    """``govsim dashboard [--port N]``: serve the SolaraViz app on 127.0.0.1."""
+    """``govsim dashboard [--port N]``: serve the Solara app on 127.0.0.1.
+
+    The server is a ``solara run`` child process. SIGINT (Ctrl-C), SIGTERM and
+    SIGHUP stop it too (terminate, then kill after 5 s), so no server is left
+    holding the port.
+    """
     if not 1 <= a.port <= 65535:
         raise UsageError(f"--port={a.port} must be between 1 and 65535")
     print(f"govsim dashboard: http://127.0.0.1:{a.port} (Ctrl-C to stop)", flush=True)
     cmd = [sys.executable, "-m", "solara", "run", "sim.present.app", "--host", "127.0.0.1",
            "--port", str(a.port), "--production", "--no-open", "--no-check-version"]  # fmt: skip
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}  # no calls home
+    env = {
+        **os.environ,
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",  # no calls home
+        "SOLARA_THEME_SHOW_BANNER": "false",  # its corner banner covered the tables' last column
+    }
     child = subprocess.Popen(cmd, env=env)
 
-    def stop(signum, _frame):  # take the server down with us: no orphan on the port
+    def interrupt(signum, _frame):
+        # only raise here: waiting inside the handler would deadlock on the
+        # Popen.wait() lock that the interrupted main-thread wait still holds
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
+    try:
+        status = child.wait()
+    except KeyboardInterrupt:
         child.terminate()
         try:
-            child.wait(timeout=10)
+            child.wait(timeout=5)
         except subprocess.TimeoutExpired:
             child.kill()
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        sys.exit(child.wait())
-    except KeyboardInterrupt:
-        stop(signal.SIGINT, None)
+            child.wait()
+        print("govsim dashboard: stopped", flush=True)
+        status = 0
+    sys.exit(status)
 
 
 # ----- the parser ------------------------------------------------------------------------
