@@ -37,6 +37,7 @@ import solara
 import solara.lab
 
 from sim.model.compose import scenarios
+from sim.model.forums import describe
 from sim.present.dashboard_data import (
     AS_IN_SCENARIO,
     CHARTS,
@@ -158,10 +159,11 @@ def LeverPanel(levers: solara.Reactive[Levers]):
     rules = [AS_IN_SCENARIO, *decision_rules()]
     solara.Select("Decision rule (none = chair's summary)", values=rules, value=v.decision_rule,
                   on_value=setter("decision_rule"))  # fmt: skip
-    majority = effective_rule(v) == "majority"
-    _slider(f"Votes needed to adopt under majority rule: {v.threshold:.0%}"
-            + ("" if majority else " (the rule is not majority)"), v.threshold, setter("threshold"),
-            0.5, 1.0, 0.01, disabled=not majority)  # fmt: skip
+    game = describe("decision", effective_rule(v)).game
+    voting = game is not None and game.share is not None  # the rule's game has a vote share
+    _slider(f"Votes needed to adopt: {v.threshold:.0%}"
+            + ("" if voting else " (the rule takes no vote)"), v.threshold, setter("threshold"),
+            0.5, 1.0, 0.01, disabled=not voting)  # fmt: skip
     _slider(_slots_label(v), v.funded_slots, setter("funded_slots"), -1, 100)
     solara.Select("Remote participation", values=[AS_IN_SCENARIO, "on", "off"],
                   value=v.remote, on_value=setter("remote"))  # fmt: skip

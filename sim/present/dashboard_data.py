@@ -42,7 +42,7 @@ from PIL import Image
 from sim.model import GovernanceModel
 from sim.model.compose import CONFIG_DIR, load_config
 from sim.model.config import GROUP_LABELS, GROUPS, ConfigError, GovsimConfig, to_container
-from sim.model.forums import RULES
+from sim.model.forums import RULES, describe
 from sim.present.plots import GROUP_COLOURS
 from sim.studies import stats
 from sim.studies.execute import ExecutionReport
@@ -113,8 +113,9 @@ def lever_overrides(
 
     Levers at :data:`AS_IN_SCENARIO` (``funded_slots`` < 0) add nothing, and so does a
     value equal to the scenario's; ``threshold`` applies only when the forum's
-    decision rule (chosen or the scenario's) is ``majority``. A forum the
-    scenario does not include gets no overrides.
+    decision rule (chosen or the scenario's) declares a vote share in its voting game
+    (the registry's ``game.share``: ``majority``'s ``threshold``). A forum the scenario
+    does not include gets no overrides.
     """
     if forum not in base.forum:
         return []
@@ -122,8 +123,10 @@ def lever_overrides(
     rule = f.decision if decision_rule == AS_IN_SCENARIO else decision_rule
     if rule != f.decision:
         out.append(f"{key}.decision={rule}")
-    if rule == "majority" and not np.isclose(threshold, f.threshold):
-        out.append(f"{key}.threshold={_num(threshold)}")
+    game = describe("decision", rule).game
+    share = game.share if game is not None else None
+    if share is not None and not np.isclose(threshold, getattr(f, share)):
+        out.append(f"{key}.{share}={_num(threshold)}")
     if funded_slots >= 0 and (f.support != "funded_slots" or funded_slots != f.funded_slots):
         out += [f"{key}.support=funded_slots", f"{key}.funded_slots={int(funded_slots)}"]
     if remote != AS_IN_SCENARIO and (remote == "on") != f.remote:
