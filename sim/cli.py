@@ -259,8 +259,8 @@ def experiment(a: argparse.Namespace) -> None:
     jobs = _jobs(a)
     if a.shards is not None and a.shards < 1:
         raise UsageError(f"--shards {a.shards}: give at least 1 shard")
-    if a.out:  # before the (slow) study check
-        ensure_writable_folder(a.out, "--out")
+    if a.out:  # before the (slow) study check; made only once the study is known good
+        ensure_writable_folder(a.out, "--out", create=False)
     study = load_study(a.study, kind="comparison", replicates=a.replicates, years=a.years,
                        overrides=a.overrides)  # fmt: skip
     out = Path(a.out).resolve() if a.out else results_dir() / study.name

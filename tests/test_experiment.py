@@ -23,7 +23,7 @@ SMALL = [
     "population.counts.business=15",
     "population.counts.civil_society=20",
     "population.counts.technical=8",
-    "population.counts.igo=4",
+    "population.counts.igo=6",  # the WGEC seats 5 IGOs
 ]
 
 STUDY = """
