@@ -47,7 +47,7 @@ from sim.errors import ConfigError, UsageError
 from sim.model.compose import load_config
 from sim.model.compose import scenarios as known_scenarios
 from sim.model.config import GROUP_LABELS, GROUPS, REGIONS, to_container
-from sim.resources import EXPERIMENTS_DIR
+from sim.resources import add_user_config_dir, experiments_dirs
 from sim.studies.provenance import provenance
 from sim.studies.store import run_key
 
@@ -249,6 +249,8 @@ class Study:
     configs: dict[tuple[str, int], dict[str, Any]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    variants: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    """A study's own scenarios: name -> (scenario config it starts from, its overrides)."""
 
     @property
     def points(self) -> list[dict[str, Any]]:
@@ -283,7 +285,7 @@ def study_names() -> list[str]:
     """Studies shipped in ``experiments/`` (files with ``scenarios``; other files there
     belong to other commands, e.g. sensitivity or calibration)."""
     names = []
-    for p in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
+    for p in sorted(p for d in experiments_dirs() for p in d.glob("*.yaml")):
         try:
             doc = yaml.safe_load(p.read_text())
         except yaml.YAMLError:
@@ -300,20 +302,40 @@ def resolve_path(name_or_path: str | Path) -> Path:
         if not p.exists():
             raise _usage(f"study file {p} not found")
         return p.resolve()
-    cand = EXPERIMENTS_DIR / f"{name_or_path}.yaml"
-    if not cand.exists():
-        names = ", ".join(study_names())
-        raise _usage(f"unknown study {str(name_or_path)!r}; studies: {names}")
-    return cand
+    for d in experiments_dirs():  # user folders first, then the shipped studies
+        cand = d / f"{name_or_path}.yaml"
+        if cand.exists():
+            return cand
+    names = ", ".join(dict.fromkeys(study_names()))
+    raise _usage(f"unknown study {str(name_or_path)!r}; studies: {names}")
 
 
-def _compose(scenario: str, overrides: Sequence[str], study: str) -> dict[str, Any]:
-    """Compose and validate one run config; any problem becomes one UsageError line."""
+def study_folder_configs(path: Path) -> Path | None:
+    """The config folder that travels with a study file: its own folder when that holds
+    ``scenario/`` or ``forum/``, else the parent of an ``experiments/`` folder that does."""
+    for d in (path.parent, path.parent.parent if path.parent.name == "experiments" else None):
+        if d is not None and ((d / "scenario").is_dir() or (d / "forum").is_dir()):
+            return d
+    return None
+
+
+def _compose(
+    scenario: str,
+    overrides: Sequence[str],
+    study: str,
+    variants: Mapping[str, tuple[str, tuple[str, ...]]] | None = None,
+) -> dict[str, Any]:
+    """Compose and validate one run config; any problem becomes one UsageError line.
+
+    ``variants`` maps a study's own scenario names to (scenario config, its overrides).
+    """
+    base, own = (variants or {}).get(scenario, (scenario, ()))
+    overrides = [*own, *overrides]
     where = f"study {study}: scenario {scenario}" + (
         f" with {' '.join(overrides)}" if overrides else ""
     )
     try:
-        return to_container(load_config(scenario, list(overrides)))
+        return to_container(load_config(base, list(overrides)))
     except ConfigError as e:
         raise _usage(f"{where}: {e}") from None
 
@@ -363,10 +385,16 @@ def parse_study(
         scen = [scen]
     if not scen:
         raise _usage(f"study {name}: 'scenarios' must list at least one scenario")
+    scen, variants = _scenario_variants(scen, name)
     valid = known_scenarios()
     for s in scen:
-        if s not in valid:
-            raise _usage(f"study {name}: unknown scenario {s!r}; scenarios: {', '.join(valid)}")
+        base = variants.get(s, (s, ()))[0]
+        if compose and base not in valid:
+            raise _usage(
+                f"study {name}: unknown scenario {base!r}; scenarios: {', '.join(valid)}"
+                " (your own: put them in DIR/scenario/ and pass --config-dir DIR, or beside "
+                "the study file in scenario/)"
+            )
     grid_doc = doc.get("grid") or {}
     if not isinstance(grid_doc, dict):
         raise _usage(f"study {name}: 'grid' must map override keys to lists of values")
@@ -414,12 +442,13 @@ def parse_study(
         title=str(doc.get("title") or name.replace("_", " ").capitalize()),
         text=text,
         path=str(path),
+        variants=variants,
     )
     configs: dict[tuple[str, int], dict[str, Any]] = {}
     points = study.points
     if compose:  # first grid point of each scenario: enough to check metrics and figures
         for s in study.scenarios:
-            configs[(s, 0)] = _compose(s, [*common, *point_overrides(points[0])], name)
+            configs[(s, 0)] = _compose(s, [*common, *point_overrides(points[0])], name, variants)
     seen = [*configs.values(), *(c for c in (known_configs or {}).values() if c)]
     forums = {f for c in seen for f in c["forum"]}
     issues = {i for c in seen for i in c["issues"]}
@@ -431,9 +460,39 @@ def parse_study(
     if compose:
         for s in study.scenarios:
             for i, point in enumerate(points[1:], start=1):
-                configs[(s, i)] = _compose(s, [*common, *point_overrides(point)], name)
+                configs[(s, i)] = _compose(s, [*common, *point_overrides(point)], name, variants)
     study.configs.update(configs)
     return study
+
+
+def _scenario_variants(
+    items: Sequence[Any], name: str
+) -> tuple[list[str], dict[str, tuple[str, tuple[str, ...]]]]:
+    """Scenario names and per-scenario overrides from a study's ``scenarios`` list.
+
+    An item is a scenario name, or a mapping ``{name: N, scenario: S, overrides: [...]}``:
+    the study's own scenario N, composed from S with the overrides (S defaults to N).
+    """
+    names, variants = [], {}
+    for item in items:
+        if isinstance(item, Mapping):
+            extra = sorted(set(item) - {"name", "scenario", "overrides"})
+            if extra or not (item.get("name") or item.get("scenario")):
+                raise _usage(
+                    f"study {name}: a scenario entry is a name or a mapping with keys name, "
+                    f"scenario, overrides; got {dict(item)!r}"
+                )
+            n = str(item.get("name") or item["scenario"])
+            ovr = item.get("overrides") or []
+            if isinstance(ovr, str) or any("=" not in str(o) for o in ovr):
+                raise _usage(f"study {name}: scenario {n}: overrides must be a list of key=value")
+            variants[n] = (str(item.get("scenario") or n), tuple(str(o) for o in ovr))
+            names.append(n)
+        else:
+            names.append(str(item))
+    if len(set(names)) != len(names):
+        raise _usage(f"study {name}: scenario names must be unique: {', '.join(names)}")
+    return names, variants
 
 
 def _check_figure(fig: Any, study: Study, metrics: tuple[Metric, ...]) -> dict[str, Any]:
@@ -493,6 +552,9 @@ def load_study(
         Extra Hydra overrides applied to every run (e.g. a smaller population).
     """
     path = resolve_path(name_or_path)
+    own = study_folder_configs(path)
+    if own is not None:  # the study's own scenario/ and forum/ join the config search path
+        add_user_config_dir(own)
     return parse_study(
         path.read_text(), path=str(path), replicates=replicates, years=years, overrides=overrides
     )
@@ -505,7 +567,9 @@ def expand(study: Study) -> list[RunSpec]:
         for i, point in enumerate(study.points):
             cfg = study.configs.get((s, i))
             if cfg is None:
-                cfg = _compose(s, [*study.overrides, *point_overrides(point)], study.name)
+                cfg = _compose(
+                    s, [*study.overrides, *point_overrides(point)], study.name, study.variants
+                )
                 study.configs[(s, i)] = cfg
             ovr = (*study.overrides, *point_overrides(point))
             for r in range(study.replicates):

@@ -51,10 +51,11 @@ from sim.studies.provenance import provenance
 from sim.studies.store import (
     RunStore,
     aggregate,
+    for_output,
     read_manifest,
     run_key,
     write_manifest,
-    write_parquet,
+    write_table,
 )
 
 log = logging.getLogger("govsim.sweep")
@@ -303,8 +304,8 @@ def write_aggregate(result: SweepAggregate, results_dir: str | Path) -> list[Pat
     """Write ``aggregate.parquet`` (tidy) and ``runs.parquet`` + ``runs.csv`` (one row a run)."""
     results_dir = Path(results_dir)
     paths = [results_dir / "aggregate.parquet", results_dir / "runs.parquet"]
-    write_parquet(result.table, paths[0])
-    write_parquet(result.runs, paths[1])
+    write_table(for_output(result.table), paths[0], "aggregate")
+    write_table(result.runs, paths[1], "runs")
     result.runs.to_csv(results_dir / "runs.csv", index=False)
     return [*paths, results_dir / "runs.csv"]
 
