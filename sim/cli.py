@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from omegaconf import DictConfig
 
 from sim import __version__
@@ -33,6 +34,7 @@ from sim.analysis import calibration, sensitivity
 from sim.errors import ConfigError, UsageError
 from sim.model.compose import load_config
 from sim.model.config import as_config, register_configs
+from sim.model.forums import RULES
 from sim.model.summary import headline_table, scalar
 from sim.model.validate import validate
 from sim.present.analysis_figures import plot_fit, sensitivity_figures
@@ -45,7 +47,7 @@ from sim.resources import (
     results_dir,
     search_path_override,
 )
-from sim.studies.experiment import load_study
+from sim.studies.experiment import METRICS, UNITS, load_study, study_names
 from sim.studies.launch import (
     aggregate_sweep,
     check_launcher,
@@ -339,8 +341,6 @@ def describe_yaml(path: Path) -> str:
     if block:
         first = re.split(r"(?<=[.?!])\s(?=[A-Z])", " ".join(block), maxsplit=1)[0]
         return first if len(first) <= 110 else first[:109].rstrip() + "…"
-    import yaml
-
     try:
         doc = yaml.safe_load(text) or {}
     except yaml.YAMLError:
@@ -352,9 +352,6 @@ def describe_yaml(path: Path) -> str:
 def list_entries(kind: str) -> list[tuple[str, str, str]]:
     """(name, description, where) for ``govsim list KIND``; user folders come first and a
     user file hides a shipped one of the same name."""
-    from sim.model.forums import RULES
-    from sim.studies.experiment import METRICS, UNITS, study_names
-
     if kind in ("scenarios", "forums"):
         group = "scenario" if kind == "scenarios" else "forum"
         out, seen = [], set()
@@ -366,8 +363,6 @@ def list_entries(kind: str) -> list[tuple[str, str, str]]:
                     out.append((p.stem, describe_yaml(p), where))
         return out
     if kind == "studies":
-        import yaml
-
         studies = set(study_names())
         out, seen = [], set()
         for d in experiments_dirs():

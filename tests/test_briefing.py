@@ -163,7 +163,7 @@ def test_two_replicates_warn_clip_and_give_no_zero_width_finding():
         "status_quo": {"participation_rate@developing_gov": [0.02, 0.60],
                        "deadlock_rate@cstd": [0.25, 0.5], "attainment_gap": [0.2, 0.3]},
         "cstd_anchor": {"participation_rate@developing_gov": [0.03, 0.61],
-                        "deadlock_rate@cstd": [0.375, 0.625], "attainment_gap": [0.2, 0.3]},
+                        "deadlock_rate@cstd": [0.375, 0.625], "attainment_gap": [0.21, 0.29]},
     })  # fmt: skip
     names = {m.text: m.name for m in study.metrics}
     raw = stats.summarise(table, study.metrics)
@@ -232,6 +232,7 @@ def test_null_scenario_is_stated_not_omitted():
     found = fnd.study_findings(table, summary, diffs, study)
     ((head, sentences),) = [s for s in found.sections if s[0] == "Cstd anchor"]
     assert sentences[0].startswith("No detectable difference from the status quo on any of the 3")
+    assert "identical in every replicate" in sentences[0]
 
 
 # ----- user folders -------------------------------------------------------------------------
@@ -410,3 +411,14 @@ def test_worked_example_runs_on_a_tiny_study(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert "matches differences.csv" in r.stdout
     assert (out / "reading_a_study.png").exists()
+
+
+def test_slides_keep_headings_with_their_sentences():
+    from sim.present.slides import LINES_PER_SLIDE, _chunks
+
+    items = [("Scenario", 18, True), *[("x" * 100, 16, False)] * (LINES_PER_SLIDE - 1),
+             ("Next scenario", 18, True), ("y", 16, False)]  # fmt: skip
+    chunks = _chunks(items)
+    assert len(chunks) == 2
+    assert all(not c[-1][2] for c in chunks)  # no slide ends on a heading
+    assert chunks[1][0][0] == "Next scenario"

@@ -86,13 +86,14 @@ def _relative(diff: float, base: float) -> str:
 
 def classify(diff: float, lo: float, hi: float, base: float = np.nan) -> str:
     """``"higher"``/``"lower"`` (detectable), ``"none"`` (interval covers zero or the change
-    is negligible), ``"no_spread"`` (zero-width interval) or ``"undefined"``."""
+    is negligible), ``"identical"`` (zero in every replicate), ``"no_spread"`` (the same
+    non-zero difference in every replicate: a zero-width interval) or ``"undefined"``."""
     if not np.isfinite(diff):
         return "undefined"
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return "undefined"
     if stats.zero_width(lo, hi):
-        return "no_spread" if abs(diff) > 1e-12 else "none"
+        return "no_spread" if abs(diff) > 1e-12 else "identical"
     if lo <= 0 <= hi:
         return "none"
     small = abs(diff) < NEGLIGIBLE or (
@@ -119,6 +120,8 @@ def difference_sentence(metric, r: dict[str, Any], base_name: str) -> tuple[str,
             f"{what}: {level} — {_num(abs(d))} {verdict} (" + (f"{rel}; " if rel else "")
             + f"{ci})."
         )  # fmt: skip
+    if verdict == "identical":
+        return verdict, f"{what}: identical to {base_name} in every replicate."
     if verdict == "none":
         why = "the change is negligible" if ci and not lo <= 0 <= hi else "the interval covers zero"
         return verdict, (
@@ -202,7 +205,7 @@ def scenario_findings(
         cond = cond if isinstance(cond, tuple) else (cond,)
         row0 = dict(zip(["scenario", *grid_keys], cond, strict=True))
         head = _condition_text(row0, study, grid_keys, cond_filter or {})
-        found, nulls, other = [], [], []
+        found, nulls, other, same = [], [], [], []
         rows = {r["metric"]: r for r in g.to_dict("records")}
         for text in order:
             if text not in rows:
@@ -216,16 +219,32 @@ def scenario_findings(
                 found.append(sentence[0].upper() + sentence[1:])
             elif verdict == "none":
                 nulls.append(m)
+            elif verdict == "identical":
+                same.append(m)
             else:
                 other.append(sentence[0].upper() + sentence[1:])
-        if nulls and not found and not other:
+        if same and not (found or other or nulls):
             sentences = [
-                f"No detectable difference from {base_name} on any of the {len(nulls)} "
-                f"headline measures ({'; '.join(_lower(m.label) for m in nulls)}): every "
-                f"95% interval covers zero or the change is negligible."
+                f"No detectable difference from {base_name} on any of the {len(same)} "
+                f"headline measures: identical in every replicate "
+                f"({'; '.join(_lower(m.label) for m in same)}) — within this horizon the "
+                "change does not reach them."
+            ]
+        elif (nulls or same) and not found and not other:
+            sentences = [
+                f"No detectable difference from {base_name} on any of the "
+                f"{len(nulls) + len(same)} headline measures "
+                f"({'; '.join(_lower(m.label) for m in nulls + same)}): every 95% interval "
+                "covers zero or the change is negligible"
+                + (f" ({len(same)} identical in every replicate)." if same else ".")
             ]
         else:
             sentences = found + other
+            if same:
+                sentences.append(
+                    "Identical to " + base_name + " in every replicate: "
+                    + "; ".join(_lower(m.label) for m in same) + "."
+                )  # fmt: skip
             if nulls:
                 sentences.append(
                     "No detectable difference in "

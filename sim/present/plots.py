@@ -29,7 +29,8 @@ import matplotlib.text  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.model.config import GROUP_LABELS, GROUPS, REGIONS  # noqa: E402
+from sim.model.config import GROUP_LABELS, GROUPS, REGIONS, as_config  # noqa: E402
+from sim.model.forums import agenda_of, resolve_links  # noqa: E402
 from sim.studies.experiment import Metric
 from sim.studies.stats import baseline_of, clip_summary, measure_range, summarise
 
@@ -355,14 +356,29 @@ def _line_means(summary: pd.DataFrame, study, metric, key: str) -> dict[Any, flo
     return {r[key]: r["mean"] for r in d.to_dict("records") if np.isfinite(r["mean"])}
 
 
-def _strongest_key(summary: pd.DataFrame, study, metric) -> str:
-    """The swept key along which the measure moves most (others at the baseline's values)."""
+def _axes_keys(summary: pd.DataFrame, study, metric) -> tuple[str, str | None]:
+    """The swept keys to draw a measure against: x and the key of the lines.
+
+    x is the numeric key with the most values among those that move the measure at least
+    a tenth as much as the strongest one (a line needs several points), else the strongest
+    key; the lines are the strongest of the remaining keys (ties: the fewest values).
+    """
 
     def spread(k):
         v = list(_line_means(summary, study, metric, k).values())
-        return (max(v) - min(v)) if len(v) > 1 else -1.0
+        return (max(v) - min(v)) if len(v) > 1 else 0.0
 
-    return max(study.grid, key=lambda k: (spread(k), len(study.grid[k])))
+    def numeric(k):
+        return all(isinstance(v, int | float) and not isinstance(v, bool) for v in study.grid[k])
+
+    spreads = {k: spread(k) for k in study.grid}
+    top = max(spreads.values())
+    movers = [k for k in study.grid if numeric(k) and spreads[k] >= 0.1 * top]
+    x = (max(movers, key=lambda k: (len(study.grid[k]), spreads[k])) if movers
+         else max(study.grid, key=lambda k: (spreads[k], len(study.grid[k]))))  # fmt: skip
+    rest = [k for k in study.grid if k != x]
+    series = max(rest, key=lambda k: (spreads[k], -len(study.grid[k]))) if rest else None
+    return x, series
 
 
 def grid_overview(summary: pd.DataFrame, study, out_dir: Path, source: str) -> Figure:
@@ -375,14 +391,12 @@ def grid_overview(summary: pd.DataFrame, study, out_dir: Path, source: str) -> F
     fig, axes = plt.subplots(rows, cols, figsize=SLIDE, squeeze=False)
     base = baseline_of({"scenario": study.scenarios[0], **point}, study.baseline)
     legend: dict[str, Any] = {}
-    used = []
+    keys = {m.text: _axes_keys(summary, study, m) for m in metrics}
+    if len(study.scenarios) > 1:
+        keys = {t: (x, None) for t, (x, _) in keys.items()}
+    shared = len({s for _, s in keys.values()}) == 1
     for ax, m in zip(axes.flat, metrics, strict=False):
-        x = _strongest_key(summary, study, m)
-        used.append(x)
-        others = [k for k in study.grid if k != x]
-        series_key = None
-        if len(study.scenarios) == 1 and others:
-            series_key = min(others, key=lambda k: len(study.grid[k]))
+        x, series_key = keys[m.text]
         fixed = {k: v for k, v in point.items() if k not in (x, series_key)}
         xs = list(study.grid[x])
         numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in xs)
@@ -425,6 +439,8 @@ def grid_overview(summary: pd.DataFrame, study, out_dir: Path, source: str) -> F
             ax.set_xticks(list(pos.values()), [value_label(v) for v in xs])
         else:
             ax.set_xticks(xs)
+        if not shared:
+            ax.legend(fontsize=9, frameon=False, loc="best", handlelength=2.5)
         ax.set_xlabel(param_label(x), fontsize=11)
         ax.set_ylabel(_wrap(m.unit, 24), fontsize=10)
         ax.set_title(_wrap(m.label, 40 if cols == 3 else 55), loc="left", fontsize=11)
@@ -435,6 +451,8 @@ def grid_overview(summary: pd.DataFrame, study, out_dir: Path, source: str) -> F
     handles = [legend[k] for k in legend if k != "_baseline"] + (
         [legend["_baseline"]] if "_baseline" in legend else []
     )
+    if not shared:  # each panel names its own lines: the figure legend keeps the star only
+        handles, labels = handles[-1:], labels[-1:]
     fig.legend(handles, labels, loc="lower center", ncols=min(len(labels), 5), frameon=False,
                bbox_to_anchor=(0.5, 0.025), fontsize=10)  # fmt: skip
     title = f"{study.title}: each measure against the parameter that moves it most"
@@ -771,9 +789,6 @@ def issue_forum_matrix(
     A public-policy issue that no binding forum may take up is a structural gap; one that
     binding forums may take up but on which none adopted anything is an outcome gap.
     """
-    from sim.model.config import as_config
-    from sim.model.forums import agenda_of, resolve_links
-
     cfgs = meta.get("scenario_configs") or {}
     point = _fixed_point(study)
     t = table[table["metric"] == "adoptions"] if "metric" in table else table.iloc[0:0]
@@ -815,7 +830,8 @@ def issue_forum_matrix(
         zip(axes.flat, panels, strict=False)
     ):
         img = np.where(scope, np.nan_to_num(share, nan=0.0), np.nan)
-        ax.imshow(img, cmap=cmap, vmin=0, vmax=1.4, aspect="auto")
+        # one panel: square cells (a full-width panel stretches them); several: fill
+        ax.imshow(img, cmap=cmap, vmin=0, vmax=1.4, aspect="equal" if n == 1 else "auto")
         for i in range(len(issues)):
             binding_in_scope = any(scope[i, j] and eff[j].binding for j in range(len(forums)))
             adopted_binding = any(

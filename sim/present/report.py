@@ -21,12 +21,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
-from sim.model.config import as_config
+from sim.model.compose import load_config
+from sim.model.config import as_config, to_container
 from sim.model.forums.links import resolve_links
-from sim.present import plots
+from sim.present import findings as fnd
+from sim.present import plots, slides
 from sim.studies import stats
 from sim.studies.experiment import parse_study
+from sim.studies.launch import ensure_manifest
 from sim.studies.store import SCHEMA_VERSION, aggregate, for_output, write_table
 
 PARAMETERS = [
@@ -369,8 +373,6 @@ def multirun_study(root: Path, manifest: dict[str, Any]):
         "metrics": ["attainment_gap", "policy_coverage", "representation_ratio@developing_gov",
                     "participation_rate@developing_gov"],
     }  # fmt: skip
-    import yaml
-
     text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     return parse_study(text, path=str(root / "multirun.yaml"), replicates=len(seeds),
                        compose=False), text  # fmt: skip
@@ -378,9 +380,6 @@ def multirun_study(root: Path, manifest: dict[str, Any]):
 
 def _multirun_configs(manifest: dict[str, Any]) -> dict[str, Any]:
     """Each sweep scenario's resolved config (its first job's overrides), for the config diff."""
-    from sim.model.compose import load_config
-    from sim.model.config import to_container
-
     out: dict[str, Any] = {}
     for r in manifest["runs"]:
         if r["scenario"] in out:
@@ -412,10 +411,6 @@ def build_briefing(root: Path | str, study=None) -> Path:
         ``root/briefing.md`` (``briefing.html``, ``briefing.pptx``, ``findings.txt`` and
         the output tables sit beside it).
     """
-    from sim.present import findings as fnd
-    from sim.present import slides
-    from sim.studies.launch import ensure_manifest
-
     root = Path(root)
     manifest = ensure_manifest(root)
     meta = dict(manifest["meta"])

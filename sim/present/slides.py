@@ -19,7 +19,7 @@ from pptx.util import Emu, Inches, Pt
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
-LINES_PER_SLIDE = 11
+LINES_PER_SLIDE = 14
 """Findings lines per slide (a wrapped sentence counts as its lines)."""
 CHARS_PER_LINE = 110
 
@@ -64,8 +64,10 @@ def _chunks(items: list[tuple[str, int, bool]]) -> list[list[tuple[str, int, boo
     for it in items:
         n = _lines(it[0])
         if cur and used + n > LINES_PER_SLIDE:
-            out.append(cur)
-            cur, used = [], 0
+            carry = [cur.pop()] if cur[-1][2] else []  # a heading goes with what follows
+            if cur:
+                out.append(cur)
+            cur, used = carry, sum(_lines(c[0]) for c in carry)
         cur.append(it)
         used += n
     if cur:
