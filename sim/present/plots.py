@@ -861,7 +861,7 @@ def issue_forum_matrix(
                 del mark
         heads = [
             f"{f.upper()}\n{e.authority:.2f}{' B' if e.binding else ''}"
-            if small or len(forums) > 4
+            if small or (len(forums) > 4 and n > 1)
             else f"{f.upper()}\nauthority {e.authority:.2f}\n{'' if e.binding else 'not '}binding"
             for f, e in zip(forums, eff, strict=True)
         ]

@@ -44,7 +44,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.errors import UsageError
 from sim.model.config import GovsimConfig, as_config, register_configs, to_container
-from sim.resources import CONFIG_DIR, PACKAGE
+from sim.resources import CONFIG_DIR, PACKAGE, search_path_override
 from sim.studies.execute import ExecutionReport, execute, run_spec
 from sim.studies.experiment import Study, expand, study_meta
 from sim.studies.provenance import provenance
@@ -189,7 +189,7 @@ def expected_jobs(sweep_dir: str | Path) -> list[dict[str, Any]]:
     rows = []
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
         for job in jobs:
-            raw = compose("config", overrides=list(job))
+            raw = compose("config", overrides=[*search_path_override(), *job])
             world = world_config(as_config(raw))
             grid: dict[str, Any] = {}
             for key in swept:
