@@ -422,3 +422,6 @@ def test_slides_keep_headings_with_their_sentences():
     assert len(chunks) == 2
     assert all(not c[-1][2] for c in chunks)  # no slide ends on a heading
     assert chunks[1][0][0] == "Next scenario"
+    long = [("Scenario", 18, True), *[("x" * 100, 16, False)] * (LINES_PER_SLIDE + 2)]
+    first, second = _chunks(long)
+    assert second[0] == ("Scenario (continued)", 18, True)  # a section never loses its head

@@ -60,14 +60,21 @@ def _lines(text: str) -> int:
 
 def _chunks(items: list[tuple[str, int, bool]]) -> list[list[tuple[str, int, bool]]]:
     """Split paragraphs into slides of at most LINES_PER_SLIDE wrapped lines."""
-    out, cur, used = [], [], 0
+    out, cur, used, heading = [], [], 0, None
     for it in items:
         n = _lines(it[0])
         if cur and used + n > LINES_PER_SLIDE:
-            carry = [cur.pop()] if cur[-1][2] else []  # a heading goes with what follows
+            if cur[-1][2]:  # a heading goes with what follows
+                carry = [cur.pop()]
+            elif heading is not None and not it[2]:  # a section runs on: repeat its heading
+                carry = [(f"{heading[0]} (continued)", heading[1], True)]
+            else:
+                carry = []
             if cur:
                 out.append(cur)
             cur, used = carry, sum(_lines(c[0]) for c in carry)
+        if it[2] and not it[0].startswith("Warning"):
+            heading = it
         cur.append(it)
         used += n
     if cur:
