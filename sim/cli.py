@@ -30,6 +30,7 @@ from typing import NoReturn
 
 import numpy as np
 import pandas as pd
+import yaml
 from omegaconf import DictConfig
 
 from sim import __version__
@@ -37,11 +38,19 @@ from sim.analysis import calibration, sensitivity
 from sim.errors import ConfigError, UsageError
 from sim.model.compose import friendly_error, load_config
 from sim.model.config import GovsimConfig, as_config, register_configs
+from sim.model.forums import RULES
 from sim.model.summary import headline_table, scalar
 from sim.model.validate import check_value
 from sim.present.analysis_figures import plot_fit, sensitivity_figures
 from sim.present.report import build_briefing
-from sim.resources import CONFIG_DIR, results_dir
+from sim.resources import (
+    CONFIG_DIR,
+    add_user_config_dir,
+    config_dirs,
+    experiments_dirs,
+    results_dir,
+    search_path_override,
+)
 from sim.studies.launch import (
     aggregate_sweep,
     check_launcher,
@@ -57,7 +66,7 @@ from sim.studies.launch import (
     write_aggregate,
 )
 from sim.studies.single import run
-from sim.studies.spec import load_study
+from sim.studies.spec import METRICS, UNITS, load_study, study_names
 from sim.studies.store import ensure_writable_folder
 
 RUN_HELP = """\
@@ -229,7 +238,7 @@ def hydra_run(argv: Sequence[str]) -> None:
     app = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")(
         _run_task
     )
-    sys.argv = ["govsim run", *argv]
+    sys.argv = ["govsim run", *argv, *search_path_override()]  # user folders, if any
     app()
 
 
@@ -249,9 +258,16 @@ def _jobs(a: argparse.Namespace) -> int | None:
     return a.jobs
 
 
-def _print_briefing(briefing: Path) -> None:
+def _print_briefing(briefing: Path, findings: bool = True) -> None:
+    """The findings (``findings.txt`` beside the briefing), then where the briefing is."""
+    text = briefing.with_name("findings.txt")
+    if findings and text.exists():
+        print("\nFindings:")
+        print(text.read_text().rstrip())
+        print()
     print(f"briefing: {briefing}")
     print(f"          {briefing.with_suffix('.html')}")
+    print(f"          {briefing.with_suffix('.pptx')}")
 
 
 def experiment(a: argparse.Namespace) -> None:
@@ -389,6 +405,88 @@ def dashboard(a: argparse.Namespace) -> None:
     sys.exit(status)
 
 
+# ----- govsim list -----------------------------------------------------------------------
+LIST_KINDS = ("scenarios", "studies", "forums", "rules", "metrics")
+
+
+def describe_yaml(path: Path) -> str:
+    """A YAML file's one-line description: the first sentence of its leading comment (Hydra
+    directives such as ``# @package`` skipped), at most 110 characters; for a file without
+    one, its title or question."""
+    import re
+
+    text = path.read_text()
+    block: list[str] = []
+    for line in text.splitlines():
+        s = line.strip()
+        if not s.startswith("#"):
+            if block or (s and not s.startswith("#")):
+                break
+            continue
+        s = s.lstrip("#").strip()
+        if s.startswith("@"):
+            continue
+        if not s and block:
+            break
+        if s:
+            block.append(s)
+    if block:
+        first = re.split(r"(?<=[.?!])\s(?=[A-Z])", " ".join(block), maxsplit=1)[0]
+        return first if len(first) <= 110 else first[:109].rstrip() + "…"
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return ""
+    return str(doc.get("title") or doc.get("question") or "").split("\n")[0] if isinstance(
+        doc, dict) else ""  # fmt: skip
+
+
+def list_entries(kind: str) -> list[tuple[str, str, str]]:
+    """(name, description, where) for ``govsim list KIND``; user folders come first and a
+    user file hides a shipped one of the same name."""
+    if kind in ("scenarios", "forums"):
+        group = "scenario" if kind == "scenarios" else "forum"
+        out, seen = [], set()
+        for d in config_dirs():
+            where = "shipped" if d == CONFIG_DIR else str(d)
+            for p in sorted((d / group).glob("*.yaml")):
+                if p.stem not in seen:
+                    seen.add(p.stem)
+                    out.append((p.stem, describe_yaml(p), where))
+        return out
+    if kind == "studies":
+        studies = set(study_names())
+        out, seen = [], set()
+        for d in experiments_dirs():
+            where = "shipped" if d.parent.name == "sim" else str(d)
+            for p in sorted(d.glob("*.yaml")):
+                if p.stem in studies and p.stem not in seen:
+                    seen.add(p.stem)
+                    title = (yaml.safe_load(p.read_text()) or {}).get("title")
+                    out.append((p.stem, str(title or describe_yaml(p)), where))
+        return out
+    if kind == "rules":
+        return [
+            (f"{k}: {name}", (fn.__doc__ or "").strip().split("\n")[0], fn.__module__)
+            for k, table in RULES.items()
+            for name, fn in sorted(table.items())
+        ]
+    return [(name, f"{label} ({UNITS.get(name, '')})", "") for name, label in METRICS.items()]
+
+
+def list_command(a: argparse.Namespace) -> None:
+    """``govsim list [scenarios|studies|forums|rules|metrics]``: names, one-line descriptions."""
+    kinds = [a.kind] if a.kind else list(LIST_KINDS)
+    for i, kind in enumerate(kinds):
+        entries = list_entries(kind)
+        if len(kinds) > 1:
+            print(("\n" if i else "") + f"{kind}:")
+        width = max((len(n) for n, _, _ in entries), default=0)
+        for name, text, where in entries:
+            mark = f"  [{where}]" if where and where != "shipped" and kind != "rules" else ""
+            print(f"  {name:<{width}}  {text}{mark}")
+
+
 # ----- the parser ------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
     """``govsim`` and its subcommands."""
@@ -397,6 +495,9 @@ def parser() -> argparse.ArgumentParser:
         description="Participation, voice and power in internet-governance forums.",
     )
     p.add_argument("--version", action="version", version=f"govsim {__version__}")
+    p.add_argument("--config-dir", metavar="DIR", action="append",
+                   help="a folder of your own scenario/, forum/, ... configs and experiments/ "
+                   "studies, beside the shipped ones (also: env GOVSIM_CONFIG_DIR)")  # fmt: skip
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run one scenario (Hydra overrides: key=value ...)", add_help=False)
 
@@ -416,7 +517,8 @@ def parser() -> argparse.ArgumentParser:
     e.set_defaults(func=experiment, intermixed=True)
 
     r = sub.add_parser("report", help="rebuild a study's figures and briefing from its runs")
-    r.add_argument("results", help="a study's results folder (holds manifest.json)")
+    r.add_argument("results", help="a study's results folder (manifest.json) or a "
+                   "`govsim run -m` sweep folder (multirun.yaml)")  # fmt: skip
     r.set_defaults(func=report)
 
     g = sub.add_parser("aggregate", help="one table from a study or `run -m` sweep folder")
@@ -438,6 +540,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--no-config", action="store_true",
                    help="do not write configs/behaviour/calibrated.yaml")  # fmt: skip
     c.set_defaults(func=calibrate)
+
+    ls = sub.add_parser("list", help="scenarios, studies, forums, rules or metrics, described")
+    ls.add_argument("kind", nargs="?", choices=LIST_KINDS, default=None,
+                    help="what to list (default: all)")  # fmt: skip
+    ls.set_defaults(func=list_command)
 
     d = sub.add_parser("dashboard", help="explore a scenario in the browser")
     d.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
@@ -514,11 +621,32 @@ def _warnings_to_stderr() -> None:
         logger.propagate = False  # not again through the root logger's handlers (Hydra's)
 
 
+def _take_config_dirs(argv: list[str]) -> list[str]:
+    """Remove ``--config-dir DIR`` (before the command) and put DIR on the search path."""
+    out, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        if out and out[0] not in ("-h", "--help"):  # only before the command
+            out += argv[i:]
+            break
+        if a == "--config-dir" or a.startswith("--config-dir="):
+            d = a.split("=", 1)[1] if "=" in a else (argv[i + 1] if i + 1 < len(argv) else "")
+            i += 1 if "=" in a else 2
+            if not d or not Path(d).is_dir():
+                raise UsageError(f"--config-dir {d!r}: not a folder")
+            add_user_config_dir(d)
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``govsim COMMAND ...``: a user's mistake exits 2 with one line; a bug exits 70."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _warnings_to_stderr()
     try:
+        argv = _take_config_dirs(argv)
         if argv and argv[0] == "run":
             hydra_run(argv[1:])
             return

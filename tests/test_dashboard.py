@@ -26,7 +26,7 @@ from PIL import Image
 from sim.model import GovernanceModel
 from sim.model.config import to_container
 from sim.present import dashboard_data as dd
-from sim.studies.experiment import expand, parse_study
+from sim.studies.spec import expand, parse_study
 from sim.studies.store import run_key
 
 CHROMIUM = "/usr/bin/chromium"

@@ -117,13 +117,14 @@ figures:
                  "representation_by_region"):  # fmt: skip
         assert {f"{stem}.png", f"{stem}.svg", f"{stem}.pdf"} <= names
     html = (out / "briefing.html").read_text()
-    assert html.count("data:image/png;base64,") == 5  # self-contained
+    assert html.count("data:image/png;base64,") == 6  # self-contained
     assert "Does anything change in a tiny world?" in html
     md = (out / "briefing.md").read_text()
-    for section in ("## Headline", "## Figures", "## Method", "## Parameters", "## Provenance"):
+    for section in ("## Findings", "## What was compared", "## Headline", "## Figures",
+                    "## Method", "## Data", "## Provenance"):  # fmt: skip
         assert section in md
     from PIL import Image
 
-    with Image.open(out / "figures" / "scenario_comparison.png") as im:
+    with Image.open(out / "figures" / "grid_overview.png") as im:
         dpi = im.info.get("dpi", (0, 0))[0]
     assert dpi == pytest.approx(200, abs=1)

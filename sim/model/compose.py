@@ -35,7 +35,7 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 from sim.errors import ConfigError
 from sim.model.config import GovsimConfig, as_config, register_configs
 from sim.model.validate import validate
-from sim.resources import CONFIG_DIR
+from sim.resources import CONFIG_DIR, config_dirs, search_path_override
 
 __all__ = [
     "CONFIG_DIR", "as_dict", "checked", "compose_raw", "friendly_error",
@@ -64,8 +64,9 @@ def as_dict(cfg: GovsimConfig) -> dict[str, Any]:
 
 
 def scenarios() -> list[str]:
-    """Names of the shipped scenarios (``configs/scenario/*.yaml``)."""
-    return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
+    """Names of the scenarios: shipped (``configs/scenario/*.yaml``) and in user folders
+    (``DIR/scenario/*.yaml``, see :func:`sim.resources.user_config_dirs`)."""
+    return sorted({p.stem for d in config_dirs() for p in (d / "scenario").glob("*.yaml")})
 
 
 def compose_raw(overrides: Sequence[str] = ()) -> DictConfig:
@@ -74,7 +75,8 @@ def compose_raw(overrides: Sequence[str] = ()) -> DictConfig:
     if GlobalHydra.instance().is_initialized():  # inside a Hydra app: reuse its search path
         return compose("config", overrides=list(overrides))
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        return compose("config", overrides=list(overrides))
+        # user folders (GOVSIM_CONFIG_DIR) join Hydra's search path ahead of the shipped tree
+        return compose("config", overrides=[*search_path_override(), *overrides])
 
 
 def friendly_error(exc: BaseException) -> str:

@@ -60,7 +60,7 @@ from sim.present.dashboard_data import (
     run_comparison,
 )
 from sim.resources import results_dir
-from sim.studies.experiment import parse_study
+from sim.studies.spec import parse_study
 
 # Solara warns, in nine lines on every page load, that a cookie over plain http on
 # 127.0.0.1 falls back to samesite=lax: true and harmless for a loopback server.

@@ -46,8 +46,8 @@ from sim.model.forums import RULES, describe
 from sim.present.plots import GROUP_COLOURS
 from sim.studies import stats
 from sim.studies.execute import ExecutionReport
-from sim.studies.experiment import METRICS, Study, expand, hydra_value, parse_study
 from sim.studies.launch import run_study
+from sim.studies.spec import METRICS, Study, expand, hydra_value, parse_study
 from sim.studies.store import RunStore, aggregate
 
 AS_IN_SCENARIO = "as in scenario"
@@ -74,7 +74,7 @@ HEADLINE_METRICS = (
     "representation_ratio@developing_gov",
     "participation_rate@developing_gov",
 )
-"""The comparison's measures (those :data:`sim.studies.experiment.METRICS` knows)."""
+"""The comparison's measures (those :data:`sim.studies.spec.METRICS` knows)."""
 
 
 def decision_rules() -> list[str]:

@@ -45,10 +45,34 @@ TABLE_COLUMNS = ["kind", "metric", "forum", "group", "issue", "year", "value"]
 def _issue_rows(model, tables: dict[str, pd.DataFrame]) -> list[dict]:
     """Per issue, 1 if a forum with decision power (binding outcomes) adopted an outcome on it:
     the per-issue counterpart of policy coverage (``model.adopted_ever``)."""
-    return [
+    rows = [
         {"metric": "issue_coverage", "issue": name, "value": float(done)}
         for name, done in zip(model.issue_names, model.adopted_ever, strict=True)
     ]
+    return rows + _forum_issue_rows(model, tables["outcomes"])
+
+
+def _forum_issue_rows(model, outcomes: pd.DataFrame) -> list[dict]:
+    """Per forum and issue: agenda items taken up and outcomes adopted over the run.
+
+    The issues × forums matrix of the briefing (the WGEC's mapping of public-policy
+    issues against existing mechanisms) reads these: every forum × issue pair of the
+    run's forums gets a row, 0 where the forum never took the issue up.
+    """
+    counts = (
+        outcomes.groupby(["forum", "issue"])["adopted"].agg(["size", "sum"])
+        if len(outcomes)
+        else pd.DataFrame(columns=["size", "sum"])
+    )
+    rows = []
+    for forum in model.forum_names:
+        for issue in model.issue_names:
+            size, done = counts.loc[(forum, issue)] if (forum, issue) in counts.index else (0, 0)
+            rows.append({"metric": "agenda_items", "forum": forum, "issue": issue,
+                         "value": float(size)})  # fmt: skip
+            rows.append({"metric": "adoptions", "forum": forum, "issue": issue,
+                         "value": float(done)})  # fmt: skip
+    return rows
 
 
 def _yearly_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

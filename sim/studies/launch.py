@@ -45,7 +45,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.errors import ConfigError, UsageError
 from sim.model.compose import friendly_error
 from sim.model.config import GovsimConfig, as_config, register_configs, to_container
-from sim.resources import CONFIG_DIR, PACKAGE
+from sim.resources import CONFIG_DIR, PACKAGE, search_path_override
 from sim.studies.execute import ExecutionReport, execute, run_spec
 from sim.studies.provenance import provenance
 from sim.studies.spec import RunSpec, Study, expand, point_overrides, study_meta
@@ -59,6 +59,7 @@ from sim.studies.store import (
     atomic_write_text,
     ensure_writable_folder,
     folder_lock,
+    for_output,
     lock_holder,
     read_manifest,
     record_checksums,
@@ -66,7 +67,7 @@ from sim.studies.store import (
     sha256_of,
     sound_runs,
     write_manifest,
-    write_parquet,
+    write_table,
 )
 
 log = logging.getLogger("govsim.sweep")
@@ -216,7 +217,7 @@ def expected_jobs(sweep_dir: str | Path) -> list[dict[str, Any]]:
     rows = []
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
         for job in jobs:
-            raw = compose("config", overrides=list(job))
+            raw = compose("config", overrides=[*search_path_override(), *job])
             world = world_config(as_config(raw))
             grid: dict[str, Any] = {}
             for key in swept:
@@ -402,8 +403,8 @@ def write_aggregate(result: SweepAggregate, results_dir: str | Path) -> list[Pat
     each atomically (temporary name, fsync, rename)."""
     results_dir = Path(results_dir)
     paths = [results_dir / "aggregate.parquet", results_dir / "runs.parquet"]
-    write_parquet(result.table, paths[0])
-    write_parquet(result.runs, paths[1])
+    write_table(for_output(result.table), paths[0], "aggregate")
+    write_table(result.runs, paths[1], "runs")
     atomic_write_text(results_dir / "runs.csv", result.runs.to_csv(index=False))
     return [*paths, results_dir / "runs.csv"]
 

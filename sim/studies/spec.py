@@ -56,6 +56,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -64,7 +65,7 @@ from sim.errors import ConfigError, UsageError
 from sim.model.compose import as_dict, load_config, with_values
 from sim.model.compose import scenarios as known_scenarios
 from sim.model.config import GROUP_LABELS, GROUPS, REGIONS
-from sim.resources import DATA_DIR, EXPERIMENTS_DIR
+from sim.resources import DATA_DIR, add_user_config_dir, experiments_dirs
 from sim.studies.provenance import provenance
 from sim.studies.store import run_key
 
@@ -376,8 +377,42 @@ class ComparisonStudy(StudyBase):
     )
     figures: tuple[dict[str, Any], ...] = ()
     labels: dict[str, str] = Field(default_factory=dict)
+    variants: dict[str, tuple[str, tuple[str, ...]]] = Field(default_factory=dict)
+    """The study's own scenarios: name -> (the scenario it starts from, its overrides).
+    Written in the file as ``scenarios: [{name: N, scenario: S, overrides: [...]}]``."""
 
     _configs: dict[tuple[str, int], dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scenario_entries(cls, doc: Any) -> Any:
+        """A ``scenarios`` entry may be a mapping ``{name, scenario, overrides}``: a
+        scenario of the study's own, composed from ``scenario`` with ``overrides``."""
+        if not isinstance(doc, Mapping):
+            return doc
+        items = doc.get("scenarios")
+        if isinstance(items, str):
+            items = [items]
+        if not isinstance(items, list) or not any(isinstance(x, Mapping) for x in items):
+            return doc
+        names, variants = [], dict(doc.get("variants") or {})
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                names.append(item)
+                continue
+            extra = sorted(set(item) - {"name", "scenario", "overrides"})
+            if extra or not (item.get("name") or item.get("scenario")):
+                raise ValueError(
+                    f"scenarios[{i}]: a scenario entry is a name or a mapping with keys name, "
+                    f"scenario, overrides; got {_short(dict(item))}"
+                )
+            n = str(item.get("name") or item["scenario"])
+            ovr = item.get("overrides") or []
+            if isinstance(ovr, str) or any("=" not in str(o) for o in ovr):
+                raise ValueError(f"scenarios[{i}] {n}: overrides must be a list of key=value")
+            variants[n] = (str(item.get("scenario") or n), tuple(str(o) for o in ovr))
+            names.append(n)
+        return {**doc, "scenarios": names, "variants": variants}
 
     @field_validator("scenarios", mode="before")
     @classmethod
@@ -386,12 +421,26 @@ class ComparisonStudy(StudyBase):
 
     @field_validator("scenarios")
     @classmethod
-    def _scenarios_known_and_distinct(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+    def _scenarios_distinct(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for i, s in enumerate(v):
             if s in v[:i]:
                 raise ValueError(f"[{i}] {_short(s)} is listed twice")
-            _known_scenario(s)
         return v
+
+    @model_validator(mode="after")
+    def _scenarios_known(self, info: ValidationInfo) -> ComparisonStudy:
+        """Every scenario (or the one a variant starts from) exists — checked when the
+        study is to be composed; a report rebuilt from stored runs needs no config tree."""
+        if (info.context or {}).get("compose", True):
+            for i, s in enumerate(self.scenarios):
+                base = self.variants.get(s, (s, ()))[0]
+                if base not in known_scenarios():
+                    raise ValueError(
+                        f"scenarios[{i}]: unknown scenario {_short(base)}; scenarios: "
+                        f"{', '.join(known_scenarios())} (your own: put them in DIR/scenario/ "
+                        "and pass --config-dir DIR, or beside the study file in scenario/)"
+                    )
+        return self
 
     @field_validator("baseline", mode="before")
     @classmethod
@@ -820,7 +869,7 @@ def _kind_of(doc: Mapping[str, Any]) -> str:
 def study_kinds() -> dict[str, str]:
     """Shipped study name -> kind; files that cannot be read as a study are left out."""
     out = {}
-    for p in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
+    for p in sorted(p for d in reversed(experiments_dirs()) for p in d.glob("*.yaml")):
         try:
             doc = yaml.safe_load(p.read_text(encoding="utf-8"))
             if isinstance(doc, dict):
@@ -846,7 +895,8 @@ def resolve_path(name_or_path: str | Path) -> Path:
             if not p.exists():
                 raise UsageError(f"study file {_short(text, 200)} not found")
             return p.resolve()
-        cand = EXPERIMENTS_DIR / f"{text}.yaml"
+        cands = [d / f"{text}.yaml" for d in experiments_dirs()]  # user folders first
+        cand = next((c for c in cands if c.exists()), cands[-1])
         found = cand.exists()
     except OSError as e:  # e.g. a file name longer than the file system allows
         raise UsageError(f"study {_short(text, 80)}: {e.strerror or e}") from None
@@ -854,6 +904,15 @@ def resolve_path(name_or_path: str | Path) -> Path:
         names = ", ".join(study_names(None))
         raise UsageError(f"unknown study {_short(text, 200)}; studies: {names}")
     return cand
+
+
+def study_folder_configs(path: Path) -> Path | None:
+    """The config folder that travels with a study file: its own folder when that holds
+    ``scenario/`` or ``forum/``, else the parent of an ``experiments/`` folder that does."""
+    for d in (path.parent, path.parent.parent if path.parent.name == "experiments" else None):
+        if d is not None and ((d / "scenario").is_dir() or (d / "forum").is_dir()):
+            return d
+    return None
 
 
 # ----- the loader ----------------------------------------------------------------------
@@ -897,7 +956,7 @@ def parse_study(
         doc["years"] = years
     name = doc["name"] if isinstance(doc["name"], str) else Path(path).stem
     try:
-        study = schema.model_validate(doc)
+        study = schema.model_validate(doc, context={"compose": compose})
     except ValidationError as e:
         msg = _first_error(e, list(schema.model_fields))
         raise UsageError(f"study {_short(name, 80)[1:-1]}: {msg}") from None
@@ -946,6 +1005,9 @@ def load_study(
         :class:`CalibrationStudy`, by the file's ``kind``.
     """
     path = resolve_path(name_or_path)
+    own = study_folder_configs(path)
+    if own is not None:  # the study's own scenario/ and forum/ join the config search path
+        add_user_config_dir(own)
     return parse_study(
         read_text(path), path=str(path), kind=kind, replicates=replicates, years=years,
         overrides=overrides,
@@ -953,13 +1015,23 @@ def load_study(
 
 
 # ----- preparing: compose once, resolve selectors --------------------------------------
-def _compose(scenario: str, overrides: Sequence[str], study: str) -> dict[str, Any]:
-    """Compose and validate one run config; any problem becomes one UsageError line."""
+def _compose(
+    scenario: str,
+    overrides: Sequence[str],
+    study: str,
+    variants: Mapping[str, tuple[str, tuple[str, ...]]] | None = None,
+) -> dict[str, Any]:
+    """Compose and validate one run config; any problem becomes one UsageError line.
+
+    ``variants`` maps a study's own scenario names to (scenario config, its overrides).
+    """
+    scenario_config, own = (variants or {}).get(scenario, (scenario, ()))
+    overrides = [*own, *overrides]
     where = f"study {study}: scenario {scenario}" + (
         f" with {' '.join(overrides)}" if overrides else ""
     )
     try:
-        return as_dict(load_config(scenario, list(overrides)))
+        return as_dict(load_config(scenario_config, list(overrides)))
     except ConfigError as e:
         raise UsageError(f"{where}: {e}") from None
 
@@ -997,13 +1069,17 @@ def prepare(
         common = study.base_overrides()
         if compose:  # first grid point of each scenario: enough to check the metrics
             for s in study.scenarios:
-                configs[(s, 0)] = _compose(s, [*common, *point_overrides(points[0])], study.name)
+                configs[(s, 0)] = _compose(
+                    s, [*common, *point_overrides(points[0])], study.name, study.variants
+                )
         seen = [*configs.values(), *(c for c in (known_configs or {}).values() if c)]
         object.__setattr__(study, "metrics", _resolved_metrics(study, study.metrics, seen))
         if compose:
             for s in study.scenarios:
                 for i, point in enumerate(points[1:], start=1):
-                    configs[(s, i)] = _compose(s, [*common, *point_overrides(point)], study.name)
+                    configs[(s, i)] = _compose(
+                        s, [*common, *point_overrides(point)], study.name, study.variants
+                    )
         study.configs.update(configs)
         return study
     if not compose:
@@ -1054,7 +1130,7 @@ def expand(study: ComparisonStudy) -> list[RunSpec]:
             ovr = (*common, *point_overrides(point))
             cfg = study.configs.get((s, i))
             if cfg is None:
-                cfg = _compose(s, ovr, study.name)
+                cfg = _compose(s, ovr, study.name, study.variants)
                 study.configs[(s, i)] = cfg
             for r in range(study.replicates):
                 specs.append(

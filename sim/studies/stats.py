@@ -158,3 +158,126 @@ def yearly(table: pd.DataFrame, grid_keys: Sequence[str] = (), forum: str = "all
         rows.append({**dict(zip([*cond, "group", "year"], values, strict=True)),
                      **t_interval(g["value"].to_numpy())})  # fmt: skip
     return pd.DataFrame(rows, columns=[*cond, "group", "year", "n", "mean", "sd", "lo", "hi"])
+
+
+# ----- honest intervals: natural ranges, clipping, too few replicates -------------------
+MIN_REPLICATES = 5
+"""Below this many replicates per condition a briefing warns that its intervals are unreliable
+(a t-interval from 2–4 values is very wide and its coverage rests on normality)."""
+
+UNIT_SHARE = (0.0, 1.0)
+NON_NEGATIVE = (0.0, np.inf)
+RANGES: dict[str, tuple[float, float]] = {
+    **dict.fromkeys(
+        [
+            "participation_rate",
+            "participation_onsite",
+            "participation_remote",
+            "voice_share",
+            "participation_rate_by_region",
+            "voice_share_by_region",
+            "banzhaf_power",
+            "shapley_shubik_power",
+            "board_banzhaf_power",
+            "board_shapley_shubik_power",
+            "attainment",
+            "decision_rate",
+            "deadlock_rate",
+            "voice_gini",
+            "policy_coverage",
+            "issue_coverage",
+            "adoptions_share",
+        ],
+        UNIT_SHARE,
+    ),  # fmt: skip
+    **dict.fromkeys(
+        [
+            "representation_ratio",
+            "representation_ratio_by_region",
+            "theil_between",
+            "theil_within",
+            "meetings",
+            "declined",
+            "time_to_first_agreement",
+            "adoptions",
+            "agenda_items",
+        ],
+        NON_NEGATIVE,
+    ),  # fmt: skip
+    "attainment_gap": (-1.0, 1.0),
+    "attainment_gap_start": (-1.0, 1.0),
+    "attainment_gap_change": (-2.0, 2.0),
+}
+"""The possible range of each measure (attainment is 0–1, so a gap lies in [−1, 1] and its
+change over a run in [−2, 2]); measures not listed are unbounded."""
+
+
+def measure_range(name: str) -> tuple[float, float]:
+    """The possible range ``(lo, hi)`` of a measure (``(-inf, inf)`` when unbounded)."""
+    return RANGES.get(name, (-np.inf, np.inf))
+
+
+def clip_summary(summary: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """Clip each mean's interval to its measure's possible range.
+
+    Parameters
+    ----------
+    summary
+        :func:`summarise` output.
+    names
+        Selector text -> measure name (``{"representation_ratio@cstd/developing_gov":
+        "representation_ratio"}``).
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``lo``/``hi`` clipped and a boolean column ``clipped`` (True where
+        the t-interval ran past the range, a sign of too few replicates).
+    """
+    out = summary.copy()
+    lo = out["metric"].map(lambda t: measure_range(names.get(t, t))[0]).astype(float)
+    hi = out["metric"].map(lambda t: measure_range(names.get(t, t))[1]).astype(float)
+    out["clipped"] = (out["lo"] < lo) | (out["hi"] > hi)
+    out["lo"], out["hi"] = out["lo"].clip(lower=lo), out["hi"].clip(upper=hi)
+    return out
+
+
+def clip_differences(
+    diffs: pd.DataFrame,
+    summary: pd.DataFrame,
+    names: Mapping[str, str],
+    baseline: Mapping[str, Any],
+    grid_keys: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Clip each paired difference's interval to what the measure's range allows.
+
+    A condition's mean lies in ``[lo, hi]``, so its difference from a baseline whose mean
+    is ``b`` lies in ``[lo − b, hi − b]``. Adds the baseline's mean as ``base_mean`` (for
+    relative changes) and ``clipped``.
+    """
+    out = diffs.copy()
+    if not len(out):
+        return out.assign(base_mean=pd.Series(dtype=float), clipped=pd.Series(dtype=bool))
+    cond = conditions(out, grid_keys)
+    means = {(r["metric"], *(r[k] for k in cond)): r["mean"] for r in summary.to_dict("records")}
+    base_means = []
+    for r in out.to_dict("records"):
+        b = baseline_of({k: r[k] for k in cond}, baseline)
+        base_means.append(means.get((r["metric"], *(b[k] for k in cond)), np.nan))
+    out["base_mean"] = base_means
+    lo = out["metric"].map(lambda t: measure_range(names.get(t, t))[0]).astype(float)
+    hi = out["metric"].map(lambda t: measure_range(names.get(t, t))[1]).astype(float)
+    dlo = (lo - out["base_mean"]).fillna(-np.inf)
+    dhi = (hi - out["base_mean"]).fillna(np.inf)
+    out["clipped"] = (out["lo"] < dlo) | (out["hi"] > dhi)
+    out["lo"], out["hi"] = out["lo"].clip(lower=dlo), out["hi"].clip(upper=dhi)
+    return out
+
+
+def zero_width(lo: float, hi: float) -> bool:
+    """An interval of width zero: every replicate gave the same value (no estimate of spread).
+
+    Such an interval is not evidence of anything: with few replicates a rate that can only
+    take a few values (a deadlock rate over 8 agenda items) often repeats exactly.
+    """
+    return bool(np.isfinite(lo) and np.isfinite(hi) and hi - lo <= 1e-12)

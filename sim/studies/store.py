@@ -62,7 +62,7 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-OUTPUT_VERSION = 2
+OUTPUT_VERSION = 3
 """Version of what a stored run contains. It is part of every run key, so bumping it when
 the model's results or the stored table change makes old stores recompute instead of
 silently mixing outputs of two versions of the code."""
@@ -462,6 +462,10 @@ def aggregate(root: Path | str) -> tuple[pd.DataFrame, list[str], dict[str, str]
     failed = {k: v for k, v in failed_all.items() if k in expected}
     if frames:
         table = pd.concat(frames, ignore_index=True)
+        # a sweep's run holds run_summary() only: give it a study run's columns
+        for col, fill in (("kind", "summary"), ("issue", NO_VALUE), ("year", 0)):
+            if col not in table:
+                table[col] = fill
     else:
         table = pd.DataFrame(columns=["scenario", *grid_keys, "replicate", "seed", "key"])
     return table, missing, failed
@@ -544,3 +548,68 @@ def folder_lock(root: Path | str, command: str | None = None) -> Iterator[None]:
     finally:
         (root / f"{LOCK}.json").unlink(missing_ok=True)
         lock.release()
+
+
+# ----- output tables: one schema for studies and sweeps ---------------------------------
+SCHEMA_VERSION = "1"
+"""Version of the output tables' schema (docs/outputs.md), stored in each Parquet file's
+metadata under ``govsim_schema_version`` (with ``govsim_table``, the table's name)."""
+
+NO_VALUE = "all"
+"""What a stored run writes in ``forum``/``group``/``issue`` when a measure is not broken
+down that way. Stored runs keep it (their keys and files stay valid); the output tables
+(:func:`for_output`) carry a null instead."""
+
+
+def for_output(table: pd.DataFrame) -> pd.DataFrame:
+    """The output form of a tidy table: ``'all'`` in forum/group/issue becomes null.
+
+    Also fills columns a sweep's runs lack (``kind`` 'summary', ``issue`` null,
+    ``year`` 0), so a study's and a sweep's aggregate have the same columns.
+    """
+    t = table.copy()
+    if "metric" in t:
+        if "kind" not in t:
+            t["kind"] = "summary"
+        if "issue" not in t:
+            t["issue"] = NO_VALUE
+        if "year" not in t:
+            t["year"] = 0
+    for c in ("forum", "group", "issue"):
+        if c in t:
+            t[c] = t[c].astype(object).where(t[c] != NO_VALUE, None)
+    return t
+
+
+def from_output(table: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of :func:`for_output` (null -> ``'all'``), for code that reads outputs."""
+    t = table.copy()
+    for c in ("forum", "group", "issue"):
+        if c in t:
+            t[c] = t[c].astype(object).where(t[c].notna(), NO_VALUE)
+    return t
+
+
+def write_table(df: pd.DataFrame, path: Path | str, table: str) -> Path:
+    """Write an output table as Parquet, atomically, with the schema version in its metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    at = pa.Table.from_pandas(df, preserve_index=False)
+    meta = dict(at.schema.metadata or {})
+    meta.update(
+        {b"govsim_schema_version": SCHEMA_VERSION.encode(), b"govsim_table": table.encode()}
+    )
+    at = at.replace_schema_metadata(meta)
+    _atomic_write_bytes(path, lambda tmp: pq.write_table(at, tmp))
+    return path
+
+
+def schema_version(path: Path | str) -> str | None:
+    """The ``govsim_schema_version`` of an output Parquet file (None if it has none)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    v = meta.get(b"govsim_schema_version")
+    return v.decode() if v else None
