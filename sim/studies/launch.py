@@ -399,7 +399,7 @@ LAUNCHERS = {
     "joblib": "hydra-joblib-launcher: shards in parallel processes on this machine",
     "submitit_local": "hydra-submitit-launcher: each shard a submitit job on this machine",
     "submitit_slurm": "hydra-submitit-launcher: each shard a SLURM array task (docs/scaling.md)",
-    "ray": "hydra-ray-launcher (optional extra govsim[ray]): shards as Ray tasks",
+    "ray": "Ray's own API (optional, requirements-ray.txt): each shard a task on a Ray cluster",
 }
 """Executors ``govsim experiment --launcher`` knows; any other name is looked up as a
 Hydra launcher config (e.g. ``slurm_example`` in ``configs/hydra/launcher/``)."""
@@ -408,7 +408,6 @@ PLUGIN_OF = {
     "joblib": "hydra-joblib-launcher",
     "submitit_local": "hydra-submitit-launcher",
     "submitit_slurm": "hydra-submitit-launcher",
-    "ray": "hydra-ray-launcher",
 }
 
 
@@ -544,7 +543,11 @@ def launcher_overrides(launcher: str, opts: Mapping[str, Any] | None = None) -> 
 def launch_command(
     folder: Path, launcher: str, shards: int, opts: Mapping[str, Any] | None = None
 ) -> list[str]:
-    """The command line that launches a plan's shards through a Hydra launcher."""
+    """The command line that launches a plan's shards through a Hydra launcher (or Ray)."""
+    if launcher == "ray":  # Ray's own API, not a Hydra launcher: see ray_main
+        options = [f"{k}={v}" for k, v in (opts or {}).items()]
+        return [sys.executable, "-m", "sim.studies.launch", "--ray", str(folder / "plan.pkl"),
+                str(shards), *options]  # fmt: skip
     return [
         sys.executable,
         "-m",
@@ -565,12 +568,14 @@ def check_launcher(launcher: str) -> None:
 
     if launcher in ("local", "basic"):
         return
+    if launcher == "ray":
+        if find_spec("ray") is None:
+            raise UsageError("launcher 'ray' needs ray (pip install -r requirements-ray.txt)")
+        return
     if launcher in PLUGIN_OF:
         module = "hydra_plugins." + PLUGIN_OF[launcher].replace("-", "_")
         if find_spec(module) is None:
-            extra = {"ray": "ray", "submitit_slurm": "slurm", "submitit_local": "slurm"}.get(
-                launcher
-            )
+            extra = {"submitit_slurm": "slurm", "submitit_local": "slurm"}.get(launcher)
             hint = f" (pip install 'govsim[{extra}]')" if extra else ""
             raise UsageError(f"launcher {launcher!r} needs {PLUGIN_OF[launcher]}{hint}")
         return
@@ -661,9 +666,17 @@ def execute_with_launcher(
             report.failed[k] = failures[k]
         else:
             report.failed[k] = (
-                f"not run: the {launcher} launch exited {rc}; see {folder}/launch.log"
+                f"not run: the {launcher} launch exited {rc}{_launch_cause(folder, rc)}; "
+                f"see {folder}/launch.log"
             )
     return report
+
+
+def _launch_cause(folder: Path, rc: int) -> str:
+    """The last error line of a failed launch's log (e.g. a SLURM task's CANCELLED or TIMEOUT)."""
+    lines = (folder / "launch.log").read_text(errors="replace").splitlines() if rc else []
+    errors = [ln.strip() for ln in lines if "Error" in ln]
+    return f" ({errors[-1][:300]})" if errors else ""
 
 
 def run_study(
@@ -690,9 +703,35 @@ def run_study(
     return execute_with_launcher(specs, RunStore(out), launcher, n, **(launcher_opts or {}))
 
 
-if __name__ == "__main__":
-    from sim.studies.launch import (
-        shard_main as _main,  # the importable module, so tasks pickle by name
-    )
+def ray_main(plan: str, shards: int, *options: str) -> int:
+    """Run a plan's shards as Ray tasks on a running Ray cluster; exit 1 if any shard failed.
 
-    _main()
+    ``python -m sim.studies.launch --ray PLAN N [address=...] [num_cpus=1]``. Each shard is
+    one task (one CPU, no retries: a re-run of the study heals what a lost worker left), so
+    a crashed worker or node fails only its shard, reported with Ray's error.
+    """
+    import ray
+
+    opts = dict(o.split("=", 1) for o in options)
+    ray.init(address=opts.get("address", "auto"), log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=float(opts.get("num_cpus", 1)), max_retries=0)(run_shard)
+        refs = [task.remote(plan, i) for i in range(shards)]
+        failed = 0
+        for i, ref in enumerate(refs):
+            try:
+                print(f"shard {i}: {ray.get(ref)}", flush=True)
+            except ray.exceptions.RayError as e:
+                failed += 1
+                print(f"shard {i} failed: {type(e).__name__}: {str(e).splitlines()[0]}", flush=True)
+        return 1 if failed else 0
+    finally:
+        ray.shutdown()
+
+
+if __name__ == "__main__":
+    from sim.studies import launch as _launch  # the importable module, so tasks pickle by name
+
+    if sys.argv[1:2] == ["--ray"]:
+        sys.exit(_launch.ray_main(sys.argv[2], int(sys.argv[3]), *sys.argv[4:]))
+    _launch.shard_main()
