@@ -23,12 +23,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.metadata import version
 from importlib.util import find_spec
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from packaging.version import Version
 
+from sim.studies.launch import _launch_cause
 from sim.studies.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +53,6 @@ ray_installed = pytest.mark.skipif(
     find_spec("ray") is None,
     reason="ray not installed: run in a venv with requirements-ray.txt (CI: /work/venv-ray)",
 )
-pytestmark = pytest.mark.slow
 
 
 def _env() -> dict[str, str]:
@@ -122,6 +124,48 @@ def reference(tmp_path_factory) -> Path:
     return out
 
 
+def test_failed_launch_reports_the_cluster_cause(tmp_path):
+    """The cause a failed launch reports: the launcher's last error, on one line (fast)."""
+    log = tmp_path / "launch.log"
+    log.write_text(
+        "[2026-12-01 12:38:38,138][HYDRA] \t#0 : plan=plan.pkl shard=0\n"
+        "Traceback (most recent call last):\n"
+        '  File "submitit/core/core.py", line 385, in _get_outcome_and_result\n'
+        "submitit.core.utils.UncompletedJobError: Job 6_1 (task: 0) with path "
+        "/x/.submitit/6_1/6_1_0_result.pkl\n"
+        "has not produced any output (state: CANCELLED by 0)\n"
+        "Error stream produced:\n"
+        "----------------------------------------\n"
+        "slurmstepd-vm: error: *** JOB 7 ON vm CANCELLED AT 2026-12-01T12:37:50 ***\n"
+    )  # fmt: skip
+    assert _launch_cause(tmp_path, 1) == (
+        " (submitit.core.utils.UncompletedJobError: Job 6_1 (task: 0) "
+        "has not produced any output (state: CANCELLED by 0))"
+    )
+    assert _launch_cause(tmp_path, 0) == ""
+    log.write_text("shard 0: {'done': 3}\nshard 1 failed: WorkerCrashedError: The worker died\n")
+    assert _launch_cause(tmp_path, 1) == " (shard 1 failed: WorkerCrashedError: The worker died)"
+    log.write_text("no error here\n")
+    assert _launch_cause(tmp_path, 1) == ""
+
+
+def test_launcher_dependencies_keep_the_pins():
+    """No launcher's dependencies replaced a pinned hydra-core, omegaconf or cloudpickle, and
+    none is a pre-release (run in the main venv and in the Ray venv)."""
+    pins = {}
+    for name in ("requirements.txt", "requirements-ray.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            if "==" in line and not line.startswith("#"):
+                package, pinned = line.split("==")
+                pins[package.strip().lower()] = pinned.strip()
+    checked = ["hydra-core", "omegaconf", "cloudpickle", "submitit"]
+    checked += ["ray", "msgpack", "protobuf"] if find_spec("ray") else []
+    for package in checked:
+        installed = version(package)
+        assert installed == pins[package], f"{package} {installed}, pinned {pins[package]}"
+        assert not Version(installed).is_prerelease
+
+
 # ----- SLURM ----------------------------------------------------------------------------
 
 
@@ -139,11 +183,12 @@ def _sacct_states(job: str) -> dict[str, str]:
 
 
 def _slurm_jobs(out: Path) -> list[str]:
-    """SLURM job ids of a study's launches, from submitit's folders (`<job>_<task>`)."""
-    folders = out.glob(".launch/*/hydra/.submitit/*_*")
+    """SLURM job ids of a study's launches, from submitit's folders (`<job>[_<task>]`)."""
+    folders = out.glob(".launch/*/hydra/.submitit/*")
     return sorted({p.name.split("_")[0] for p in folders if p.is_dir()})
 
 
+@pytest.mark.slow
 @pytest.mark.slurm
 @slurm_up
 def test_slurm_study_matches_local_run(tmp_path, reference):
@@ -158,6 +203,7 @@ def test_slurm_study_matches_local_run(tmp_path, reference):
     _assert_same_aggregate(out, reference)
 
 
+@pytest.mark.slow
 @pytest.mark.slurm
 @slurm_up
 def test_slurm_scancel_is_reported_and_rerun_completes_only_the_missing(tmp_path, reference):
@@ -165,10 +211,13 @@ def test_slurm_scancel_is_reported_and_rerun_completes_only_the_missing(tmp_path
     args = ("--launcher", "submitit_slurm", "--shards", "2", "--launcher-opt", "timeout_min=10")
     proc = _start(out, *args)
     store = RunStore(out)
-    try:  # mid-study: the array's task 1 is running and the study has its first run stored
-        _wait("task 1 running and a run stored",
-              lambda: any(i.endswith("_1") and s == "RUNNING" for i, s in _array_tasks())
-              and store.keys(), timeout=300)  # fmt: skip
+    # mid-study: as soon as the array's task 1 runs (task 0 runs beside it). Not later: submitit
+    # ignores SIGTERM, so a cancelled task lives on for SLURM's KillWait (5 s here, often 30 s
+    # on real clusters) and a shard of a few short runs could finish in that grace.
+    try:
+        _wait("array task 1 running",
+              lambda: any(i.endswith("_1") and s == "RUNNING" for i, s in _array_tasks()),
+              timeout=300)  # fmt: skip
         task = next(i for i, s in _array_tasks() if i.endswith("_1"))
         subprocess.run(["scancel", task], check=True)
     except BaseException:
@@ -191,6 +240,7 @@ def test_slurm_scancel_is_reported_and_rerun_completes_only_the_missing(tmp_path
     _assert_same_aggregate(out, reference)
 
 
+@pytest.mark.slow
 @pytest.mark.slurm
 @slurm_up
 def test_slurm_time_limit_is_reported_not_hung(tmp_path):
@@ -205,7 +255,7 @@ def test_slurm_time_limit_is_reported_not_hung(tmp_path):
     reported = [ln for ln in r.stdout.splitlines() if ln.startswith("  failed ")]
     assert len(reported) == RUNS and all("TIMEOUT" in ln for ln in reported), r.stdout
     (job,) = _slurm_jobs(out)
-    assert _sacct_states(job) == {f"{job}_0": "TIMEOUT"}
+    assert _sacct_states(job) == {job: "TIMEOUT"}  # one shard: a plain job, not an array
     assert RunStore(out).keys() == []
     print(f"time limit of 1 min reported after {time.monotonic() - t0:.0f} s")
 
@@ -303,6 +353,7 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 @ray_installed
 def test_ray_study_matches_local_run(tmp_path, reference, ray_cluster):
@@ -316,6 +367,7 @@ def test_ray_study_matches_local_run(tmp_path, reference, ray_cluster):
     _assert_same_aggregate(out, reference)
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 @ray_installed
 def test_ray_killed_worker_is_reported_and_rerun_heals(tmp_path, reference, ray_cluster):

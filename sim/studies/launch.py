@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import subprocess
 import sys
 import time
@@ -673,10 +674,22 @@ def execute_with_launcher(
 
 
 def _launch_cause(folder: Path, rc: int) -> str:
-    """The last error line of a failed launch's log (e.g. a SLURM task's CANCELLED or TIMEOUT)."""
+    """The last error of a failed launch's log, e.g. submitit's ``UncompletedJobError: Job 8
+    (task: 0) ... has not produced any output (state: TIMEOUT)``, on one line."""
     lines = (folder / "launch.log").read_text(errors="replace").splitlines() if rc else []
-    errors = [ln.strip() for ln in lines if "Error" in ln]
-    return f" ({errors[-1][:300]})" if errors else ""
+    starts = [
+        i
+        for i, ln in enumerate(lines)
+        if re.match(r"([\w.]*(Error|Exception)|shard \d+ failed): ", ln)
+    ]
+    if not starts:
+        return ""
+    cause = []
+    for ln in lines[starts[-1] : starts[-1] + 4]:  # the message and its continuation lines
+        if not ln.strip() or ln.startswith(("Error stream", "---", "Traceback", "[")):
+            break
+        cause.append(re.sub(r" with path \S+", "", ln.strip()))
+    return f" ({' '.join(cause)[:300]})"
 
 
 def run_study(
