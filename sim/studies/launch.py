@@ -743,8 +743,10 @@ def ray_main(plan: str, shards: int, *options: str) -> int:
 
 
 if __name__ == "__main__":
-    from sim.studies import launch as _launch  # the importable module, so tasks pickle by name
+    # the importable module, not __main__, so tasks pickle by name
+    from sim.studies.launch import ray_main as _ray_main
+    from sim.studies.launch import shard_main as _main
 
     if sys.argv[1:2] == ["--ray"]:
-        sys.exit(_launch.ray_main(sys.argv[2], int(sys.argv[3]), *sys.argv[4:]))
-    _launch.shard_main()
+        sys.exit(_ray_main(sys.argv[2], int(sys.argv[3]), *sys.argv[4:]))
+    _main()
