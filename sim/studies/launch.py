@@ -14,9 +14,10 @@ Two ways to sweep, both writing into a :class:`sim.studies.store.RunStore`:
    grouped into ``N`` shards (:func:`assign_shards`) and each shard is one job
    of a tiny internal Hydra app (``python -m sim.studies.launch``), launched with
    ``-m shard=range(N) hydra/launcher=L``. Any installed Hydra launcher runs the
-   shards (``basic``, ``joblib``, ``submitit_local``, ``submitit_slurm``,
-   ``ray``, or a config of your own under ``configs/hydra/launcher/``), so
-   thousands of runs become a handful of launcher jobs, not thousands.
+   shards (``basic``, ``joblib``, ``submitit_local``, ``submitit_slurm``, or a
+   config of your own under ``configs/hydra/launcher/``); ``ray`` sends them as
+   Ray tasks through Ray's own API (:func:`ray_main`). Thousands of runs become
+   a handful of launcher jobs, not thousands.
 
 Resumption and failure handling are ours, not Hydra's: a run's file appears by
 atomic rename, so a shard killed mid-way leaves whole files or none; pending
