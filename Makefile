@@ -9,7 +9,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-all lint bench clean dashboard test-browser
+.PHONY: setup run test test-all lint bench clean dashboard test-browser \
+	slurm-start slurm-stop test-slurm ray-venv test-ray
 
 setup: $(STAMP)
 
@@ -45,6 +46,32 @@ dashboard: $(STAMP)
 test-browser: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-browser.txt
 	$(BIN)/python -m pytest -q -m browser tests/test_dashboard.py
+
+# Cluster tests (docs/scaling.md): a single-node SLURM cluster on localhost (root, Debian), and
+# Ray in its own venv (RAY_VENV) so that .venv stays as it is.
+slurm-start:
+	scripts/slurm_cluster.sh start
+
+slurm-stop:
+	scripts/slurm_cluster.sh stop
+
+test-slurm: $(STAMP)
+	scripts/slurm_cluster.sh status >/dev/null || scripts/slurm_cluster.sh start
+	GOVSIM_SLURM=1 $(BIN)/python -m pytest -q -m "slow and slurm" -rs tests/test_clusters.py
+
+RAY_VENV ?= /work/venv-ray
+ray-venv: $(RAY_VENV)/.installed
+
+$(RAY_VENV)/.installed: requirements.txt requirements-ray.txt
+	@test -n "$(PYTHON)" || { echo "need Python >= 3.12 (python3.12) on the PATH"; exit 1; }
+	$(PYTHON) -m venv $(RAY_VENV)
+	$(RAY_VENV)/bin/python -m pip install --quiet --upgrade pip==26.3
+	$(RAY_VENV)/bin/python -m pip install --quiet -r requirements-ray.txt
+	$(RAY_VENV)/bin/python -m pip check
+	@touch $@
+
+test-ray: ray-venv
+	PYTHONPATH=$(CURDIR) $(RAY_VENV)/bin/python -m pytest -q -m "not slurm" -rs tests/test_clusters.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -221,7 +221,7 @@ def workers(repeats: int, runs: int = 16) -> None:
 def study() -> None:
     govsim = Path(sys.executable).with_name("govsim")
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [str(govsim), "experiment", "cstd_anchor", "-j", "2", "--out", tmp, "--no-progress"]
+        cmd = [str(govsim), "experiment", "cstd_anchor", "-j", "2", "--out", tmp, "-q"]
         help_out = subprocess.run([str(govsim), "--help"], capture_output=True, text=True)
         if "experiment" not in help_out.stdout + help_out.stderr:
             print("cstd_anchor study: skipped (`govsim experiment` is not available)")

@@ -109,7 +109,7 @@ def test_sigkill_then_rerun_completes_identically(tiny, reference, tmp_path):
     study_file = write_study(tmp_path)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "sim", "experiment", str(study_file), "-j", "2",
-           "--out", str(out), "--no-progress", *SMALL]  # fmt: skip
+           "--out", str(out), "-q", *SMALL]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
     store = RunStore(out)

@@ -14,9 +14,10 @@ Two ways to sweep, both writing into a :class:`sim.studies.store.RunStore`:
    grouped into ``N`` shards (:func:`assign_shards`) and each shard is one job
    of a tiny internal Hydra app (``python -m sim.studies.launch``), launched with
    ``-m shard=range(N) hydra/launcher=L``. Any installed Hydra launcher runs the
-   shards (``basic``, ``joblib``, ``submitit_local``, ``submitit_slurm``,
-   ``ray``, or a config of your own under ``configs/hydra/launcher/``), so
-   thousands of runs become a handful of launcher jobs, not thousands.
+   shards (``basic``, ``joblib``, ``submitit_local``, ``submitit_slurm``, or a
+   config of your own under ``configs/hydra/launcher/``); ``ray`` sends them as
+   Ray tasks through Ray's own API (:func:`ray_main`). Thousands of runs become
+   a handful of launcher jobs, not thousands.
 
 Resumption and failure handling are ours, not Hydra's: a run's file appears by
 atomic rename, so a shard killed mid-way leaves whole files or none; pending
@@ -31,6 +32,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -536,7 +538,7 @@ LAUNCHERS = {
     "joblib": "hydra-joblib-launcher: shards in parallel processes on this machine",
     "submitit_local": "hydra-submitit-launcher: each shard a submitit job on this machine",
     "submitit_slurm": "hydra-submitit-launcher: each shard a SLURM array task (docs/scaling.md)",
-    "ray": "hydra-ray-launcher (optional extra govsim[ray]): shards as Ray tasks",
+    "ray": "Ray's own API (optional, requirements-ray.txt): each shard a task on a Ray cluster",
 }
 """Executors ``govsim experiment --launcher`` knows; any other name is looked up as a
 Hydra launcher config (e.g. ``slurm_example`` in ``configs/hydra/launcher/``)."""
@@ -545,7 +547,6 @@ PLUGIN_OF = {
     "joblib": "hydra-joblib-launcher",
     "submitit_local": "hydra-submitit-launcher",
     "submitit_slurm": "hydra-submitit-launcher",
-    "ray": "hydra-ray-launcher",
 }
 
 
@@ -767,7 +768,11 @@ def launcher_overrides(launcher: str, opts: Mapping[str, Any] | None = None) -> 
 def launch_command(
     folder: Path, launcher: str, shards: int, opts: Mapping[str, Any] | None = None
 ) -> list[str]:
-    """The command line that launches a plan's shards through a Hydra launcher."""
+    """The command line that launches a plan's shards through a Hydra launcher (or Ray)."""
+    if launcher == "ray":  # Ray's own API, not a Hydra launcher: see ray_main
+        options = [f"{k}={v}" for k, v in (opts or {}).items()]
+        return [sys.executable, "-m", "sim.studies.launch", "--ray", str(folder / PLAN),
+                str(shards), *options]  # fmt: skip
     return [
         sys.executable,
         "-m",
@@ -788,12 +793,14 @@ def check_launcher(launcher: str) -> None:
 
     if launcher in ("local", "basic"):
         return
+    if launcher == "ray":
+        if find_spec("ray") is None:
+            raise UsageError("launcher 'ray' needs ray (pip install -r requirements-ray.txt)")
+        return
     if launcher in PLUGIN_OF:
         module = "hydra_plugins." + PLUGIN_OF[launcher].replace("-", "_")
         if find_spec(module) is None:
-            extra = {"ray": "ray", "submitit_slurm": "slurm", "submitit_local": "slurm"}.get(
-                launcher
-            )
+            extra = {"submitit_slurm": "slurm", "submitit_local": "slurm"}.get(launcher)
             hint = f" (pip install 'govsim[{extra}]')" if extra else ""
             raise UsageError(f"launcher {launcher!r} needs {PLUGIN_OF[launcher]}{hint}")
         return
@@ -891,9 +898,29 @@ def execute_with_launcher(
             report.failed[k] = failures[k]
         else:
             report.failed[k] = (
-                f"not run: the {launcher} launch exited {rc}; see {folder}/launch.log"
+                f"not run: the {launcher} launch exited {rc}{_launch_cause(folder, rc)}; "
+                f"see {folder}/launch.log"
             )
     return report
+
+
+def _launch_cause(folder: Path, rc: int) -> str:
+    """The last error of a failed launch's log, e.g. submitit's ``UncompletedJobError: Job 8
+    (task: 0) ... has not produced any output (state: TIMEOUT)``, on one line."""
+    lines = (folder / "launch.log").read_text(errors="replace").splitlines() if rc else []
+    starts = [
+        i
+        for i, ln in enumerate(lines)
+        if re.match(r"([\w.]*(Error|Exception)|shard \d+ failed): ", ln)
+    ]
+    if not starts:
+        return ""
+    cause = []
+    for ln in lines[starts[-1] : starts[-1] + 4]:  # the message and its continuation lines
+        if not ln.strip() or ln.startswith(("Error stream", "---", "Traceback", "[")):
+            break
+        cause.append(re.sub(r" with path \S+", "", ln.strip()))
+    return f" ({' '.join(cause)[:300]})"
 
 
 def run_study(
@@ -929,9 +956,37 @@ def run_study(
         return execute_with_launcher(specs, RunStore(out), launcher, n, **(launcher_opts or {}))
 
 
-if __name__ == "__main__":
-    from sim.studies.launch import (
-        shard_main as _main,  # the importable module, so tasks pickle by name
-    )
+def ray_main(plan: str, shards: int, *options: str) -> int:
+    """Run a plan's shards as Ray tasks on a running Ray cluster; exit 1 if any shard failed.
 
+    ``python -m sim.studies.launch --ray PLAN N [address=...] [num_cpus=1]``. Each shard is
+    one task (one CPU, no retries: a re-run of the study heals what a lost worker left), so
+    a crashed worker or node fails only its shard, reported with Ray's error.
+    """
+    import ray
+
+    opts = dict(o.split("=", 1) for o in options)
+    ray.init(address=opts.get("address", "auto"), log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=float(opts.get("num_cpus", 1)), max_retries=0)(run_shard)
+        refs = [task.remote(plan, i) for i in range(shards)]
+        failed = 0
+        for i, ref in enumerate(refs):
+            try:
+                print(f"shard {i}: {ray.get(ref)}", flush=True)
+            except ray.exceptions.RayError as e:
+                failed += 1
+                print(f"shard {i} failed: {type(e).__name__}: {str(e).splitlines()[0]}", flush=True)
+        return 1 if failed else 0
+    finally:
+        ray.shutdown()
+
+
+if __name__ == "__main__":
+    # the importable module, not __main__, so tasks pickle by name
+    from sim.studies.launch import ray_main as _ray_main
+    from sim.studies.launch import shard_main as _main
+
+    if sys.argv[1:2] == ["--ray"]:
+        sys.exit(_ray_main(sys.argv[2], int(sys.argv[3]), *sys.argv[4:]))
     _main()
