@@ -31,7 +31,7 @@ import numpy as np
 
 from sim.errors import ConfigError
 from sim.model.config import GROUPS, INCOMES, ISSUE_KINDS, REGIONS, ROLES, GovsimConfig
-from sim.model.forums import RULES
+from sim.model.forums import RULES, describe
 from sim.model.forums.links import LINK_KINDS
 from sim.model.population import DEVELOPING_RULES, member_states
 
@@ -356,12 +356,20 @@ def _check_forum(cfg: GovsimConfig, name: str, sizes: dict[str, int]) -> None:
     for table in ("group_seats", "board_seats"):
         for g, n in getattr(f, table).items():
             _check_choice(f"{key}.{table} key", g, GROUPS)
-            if n > sizes[g]:
+            reads = (
+                table
+                in describe("membership", f.membership).params
+                + describe("ratification", f.ratification).params
+            )  # a table no rule of this forum reads is not checked against sizes
+            if reads and n > sizes[g]:
                 raise ConfigError(
                     f"{key}.{table}.{g}={n} is more than the {sizes[g]} actors of group {g}; "
                     f"allowed: 0 to {sizes[g]}"
                 )
-    if f.ratification == "board" and sum(f.board_seats.values()) < 1:
+    if (
+        "board_seats" in describe("ratification", f.ratification).params
+        and sum(f.board_seats.values()) < 1
+    ):
         raise ConfigError(f"{key}.ratification=board needs {key}.board_seats (at least one seat)")
     for issue in f.scope_issues:
         _check_choice(f"{key}.scope_issues", issue, cfg.issues)
