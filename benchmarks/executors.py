@@ -35,7 +35,7 @@ figures: [scenario_comparison]
 SMALL = [
     "population.counts.business=5",
     "population.counts.civil_society=5",
-    "population.counts.technical=4",
+    "population.counts.technical=6",
     "population.counts.igo=2",
 ]
 

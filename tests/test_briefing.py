@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = [
     "population.counts.business=10",
     "population.counts.civil_society=10",
-    "population.counts.technical=5",
+    "population.counts.technical=6",
     "population.counts.igo=3",
 ]
 

@@ -39,7 +39,7 @@ SHRUNKEN = [
     "--replicates", "2", "--years", "1", "--quiet",
     "population.counts.business=5",
     "population.counts.civil_society=5",
-    "population.counts.technical=5",
+    "population.counts.technical=6",
     "population.counts.igo=1",
 ]  # fmt: skip
 RUNS = 6  # 3 scenarios × 2 replicates

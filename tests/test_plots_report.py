@@ -99,7 +99,7 @@ figures:
     p = tmp_path / "mini.yaml"
     p.write_text(study_text)
     small = ["population.counts.business=10", "population.counts.civil_society=10",
-             "population.counts.technical=5", "population.counts.igo=3"]  # fmt: skip
+             "population.counts.technical=6", "population.counts.igo=3"]  # fmt: skip
     study = load_study(p, overrides=small)
     out = tmp_path / "out"
     assert len(expand(study)) == 8

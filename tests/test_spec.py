@@ -33,7 +33,7 @@ from sim.studies.store import RunStore, read_manifest
 SMALL = [
     "population.counts.business=10",
     "population.counts.civil_society=10",
-    "population.counts.technical=5",
+    "population.counts.technical=6",
     "population.counts.igo=3",
 ]
 
