@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.studies.experiment import expand, load_study, run_spec
+from sim.studies.execute import run_spec
+from sim.studies.spec import expand, load_study
 from sim.studies.store import RunStore
 
 STUDY = """

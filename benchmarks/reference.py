@@ -44,16 +44,35 @@ from mesa.agentset import AgentSet
 import sim.model.model as core_model
 from sim.model.actors import Actor
 from sim.model.config import ROLES, BehaviourConfig, ForumConfig
+from sim.model.forums.attendance import ONSITE, REMOTE, TIMEZONE, TRAVEL
 from sim.model.forums.links import ForumLinks
-from sim.model.forums.meeting import ONSITE, REMOTE, STAKEHOLDER, TIMEZONE, TRAVEL, MeetingResult
+from sim.model.forums.meeting import STAKEHOLDER, MeetingResult
 from sim.model.forums.membership import MEMBER, PARTICIPANT
-from sim.model.forums.registry import rule
+from sim.model.forums.registry import describe, rule
+
+# How each decision rule is decided agent by agent, written independently of the core:
+# what a decider casts ("vote": yes/no against the status quo, no concessions;
+# "objection": the objection test, with concession rounds while blocked), and when the
+# count of no votes / objections n among m deciders blocks adoption. Whether a rule
+# decides at all, and so whether its meetings are decisional, is read from the registry.
+BALLOTS = {
+    "consensus": ("objection", lambda n, m, f: n >= f.blocking_objections),
+    "rough_consensus": ("objection", lambda n, m, f: n / max(m, 1) > f.threshold),
+    "majority": (
+        "vote",
+        lambda n, m, f: (
+            ~(((m - n) / m > 0.5) & ((m - n) / m >= f.threshold - 1e-9))
+            if m
+            else np.ones_like(n, bool)
+        ),
+    ),
+}
 
 SUPPORTED = {
     "attendance": {"logit", "best_response", "everyone_onsite"},
     "voice": {"capacity", "equal", "equal_per_group"},
     "deliberation": {"none", "hegselmann_krause"},
-    "decision": {"none", "consensus", "rough_consensus", "majority"},
+    "decision": {"none", *BALLOTS},
 }
 
 
@@ -197,7 +216,7 @@ class Delegate(Actor):
         for j, k in enumerate(mt.agenda):
             x, s = float(pop.position[i, k]), float(pop.salience[i, k])
             p, q = mt.proposal[j], mt.status_quo[j]
-            if mt.forum.decision == "majority":
+            if BALLOTS[mt.forum.decision][0] == "vote":
                 out.append(not abs(x - p) < abs(x - q))
             else:
                 distance = s * abs(x - p)
@@ -288,7 +307,8 @@ class ReferenceModel(core_model.GovernanceModel):
                     pop.position[i, k] = x
 
         deciders = present.select(lambda a: mt.roles[a.index] == MEMBER)
-        if len(deciders) == 0 and forum.decision == "none":
+        decides = describe("decision", forum.decision).decides
+        if len(deciders) == 0 and not decides:
             deciders = present.select(lambda a: mt.voice[a.index] > 0)
         deciders.shuffle_do("contribute", mt)
         proposal = np.full(len(agenda), np.nan)
@@ -322,29 +342,22 @@ class ReferenceModel(core_model.GovernanceModel):
             objections=objections,
             declined=declined,
             host=host,
-            decisional=forum.decision != "none",
+            decisional=decides,
         )
 
     def _decide(self, mt: Meeting, deciders: AgentSet, proposal: np.ndarray):
         """The decision rule, from each decider's objections (concession rounds in between)."""
         f, b, k = mt.forum, mt.behaviour, len(proposal)
         m = len(deciders)
-        if f.decision == "none":
+        if not describe("decision", f.decision).decides:  # a chair's summary
             return np.zeros(k, bool), proposal.copy(), np.zeros(k, int)
+        ballot, blocks = BALLOTS[f.decision]
         mt.proposal = proposal.copy()
         deciders.shuffle_do("object_to", mt)
         count = lambda: np.array([sum(mt.objects[a.index][j] for a in deciders) for j in range(k)])  # noqa: E731
-        if f.decision == "majority":
-            n_no = count()
-            share = (m - n_no) / m if m else np.zeros(k)
-            adopted = (share > 0.5) & (share >= f.threshold - 1e-9) & np.isfinite(proposal)
-            return adopted, proposal.copy(), n_no
-        if f.decision == "consensus":
-            blocked = lambda n: n >= f.blocking_objections  # noqa: E731
-        else:
-            blocked = lambda n: n / max(m, 1) > f.threshold  # noqa: E731
+        blocked = lambda n: blocks(n, m, f)  # noqa: E731
         n_obj = count()
-        for _ in range(f.concession_rounds):
+        for _ in range(f.concession_rounds if ballot == "objection" else 0):
             stuck = blocked(n_obj)
             if not stuck.any():
                 break
@@ -363,10 +376,7 @@ class ReferenceModel(core_model.GovernanceModel):
             deciders.shuffle_do("object_to", mt)
             n_obj = count()
         p = mt.proposal
-        if f.decision == "consensus":
-            adopted = (n_obj < f.blocking_objections) & (m > 0) & np.isfinite(p)
-        else:
-            adopted = (n_obj / max(m, 1) <= f.threshold) & (m > 0) & np.isfinite(p)
+        adopted = ~blocked(n_obj) & (m > 0) & np.isfinite(p)
         return adopted, p.copy(), n_obj
 
     def adapt_after(self, pop, fi, result: MeetingResult, policy_before, links, behaviour) -> None:

@@ -32,13 +32,11 @@ from sim import __version__
 from sim.analysis import calibration, sensitivity
 from sim.errors import ConfigError, UsageError
 from sim.model.compose import load_config
-from sim.model.config import as_config, register_configs
+from sim.model.config import GovsimConfig, as_config, register_configs
 from sim.model.summary import headline_table, scalar
-from sim.model.validate import validate
 from sim.present.analysis_figures import plot_fit, sensitivity_figures
 from sim.present.report import build_briefing
 from sim.resources import CONFIG_DIR, results_dir
-from sim.studies.experiment import load_study
 from sim.studies.launch import (
     aggregate_sweep,
     check_launcher,
@@ -52,6 +50,7 @@ from sim.studies.launch import (
     write_aggregate,
 )
 from sim.studies.single import run
+from sim.studies.spec import load_study
 
 RUN_HELP = """\
 usage: govsim run [KEY=VALUE ...] [-m KEY=A,B ...]
@@ -96,14 +95,18 @@ def _run_task(cfg: DictConfig) -> None:
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     multirun = in_multirun()  # a multirun job also writes into RunStore(sweep dir)
-    try:
-        typed = validate(as_config(cfg))
-    except ConfigError as e:
-        if multirun:
-            record_multirun_job(cfg, error=e)
-            raise
-        print(f"govsim: error: {e}", file=sys.stderr)
-        sys.exit(2)
+    # a single run reuses the config hydra_run composed and validated up front; a
+    # multirun job's config is typed here and validated by the model (once per job)
+    typed = _CHECKED.pop("config", None) if not multirun else None
+    if typed is None:
+        try:
+            typed = as_config(cfg)
+        except ConfigError as e:
+            if multirun:
+                record_multirun_job(cfg, error=e)
+                raise
+            print(f"govsim: error: {e}", file=sys.stderr)
+            sys.exit(2)
     if multirun and multirun_stored(typed):  # resuming a sweep in the same sweep dir
         print(f"scenario {typed.scenario}, seed {typed.seed}: already stored, skipped")
         return
@@ -111,6 +114,12 @@ def _run_task(cfg: DictConfig) -> None:
     t0 = time.perf_counter()
     try:
         tables = run(typed, out)
+    except ConfigError as e:
+        if multirun:
+            record_multirun_job(typed, error=e)
+            raise
+        print(f"govsim: error: {e}", file=sys.stderr)
+        sys.exit(2)
     except Exception as e:
         if multirun:
             record_multirun_job(typed, error=e)
@@ -124,10 +133,14 @@ def _run_task(cfg: DictConfig) -> None:
         print(f"\nrun folder: {out}")
 
 
-def check_overrides(overrides: Sequence[str]) -> None:
+_CHECKED: dict[str, object] = {}
+"""The config ``hydra_run`` composed and validated, handed to the Hydra task (one run)."""
+
+
+def check_overrides(overrides: Sequence[str]) -> GovsimConfig:
     """Compose and validate once, up front; a problem becomes one UsageError line."""
     try:
-        load_config(None, overrides)
+        return load_config(None, overrides)
     except ConfigError as e:
         raise UsageError(str(e)) from None
 
@@ -142,7 +155,9 @@ def hydra_run(argv: Sequence[str]) -> None:
     register_configs()
     flags = {"-m", "--multirun", "--cfg", "-c", "--info", "--hydra-help"}
     if not flags & set(argv):
-        check_overrides([a for a in argv if "=" in a and not a.startswith("-")])
+        _CHECKED["config"] = check_overrides(
+            [a for a in argv if "=" in a and not a.startswith("-")]
+        )
     app = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")(
         _run_task
     )
@@ -176,7 +191,8 @@ def experiment(a: argparse.Namespace) -> None:
     jobs = _jobs(a)
     if a.shards is not None and a.shards < 1:
         raise UsageError(f"--shards {a.shards}: give at least 1 shard")
-    study = load_study(a.study, replicates=a.replicates, years=a.years, overrides=a.overrides)
+    study = load_study(a.study, kind="comparison", replicates=a.replicates, years=a.years,
+                       overrides=a.overrides)  # fmt: skip
     out = Path(a.out).resolve() if a.out else results_dir() / study.name
     check_launcher(a.launcher)
     n_runs = len(study.scenarios) * len(study.points) * study.replicates
@@ -240,10 +256,7 @@ def status(a: argparse.Namespace) -> None:
 # ----- analyses --------------------------------------------------------------------------
 def sensitivity_command(a: argparse.Namespace) -> None:
     """``govsim sensitivity NAME``: Morris screening and Sobol indices (SALib)."""
-    try:
-        study = sensitivity.load_study(a.name)
-    except (FileNotFoundError, ValueError, KeyError) as e:
-        raise UsageError(str(e)) from None
+    study = load_study(a.name, kind="sensitivity")
     out = Path(a.out) if a.out else results_dir() / "sensitivity" / study.name
     results = sensitivity.run_study(study, out, jobs=_jobs(a), progress=not a.quiet)
     sensitivity_figures(study, results, out)
@@ -252,10 +265,7 @@ def sensitivity_command(a: argparse.Namespace) -> None:
 
 def calibrate(a: argparse.Namespace) -> None:
     """``govsim calibrate NAME``: fit behaviour to observed attendance."""
-    try:
-        study = calibration.load_study(a.name)
-    except (FileNotFoundError, ValueError, KeyError) as e:
-        raise UsageError(str(e)) from None
+    study = load_study(a.name, kind="calibration")
     out = Path(a.out) if a.out else results_dir() / "calibration" / study.name
     result = calibration.calibrate(study, jobs=_jobs(a) or 1)
     config_path = None if a.no_config else CONFIG_DIR / "behaviour" / "calibrated.yaml"

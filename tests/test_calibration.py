@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from sim.analysis import calibration as cal
+from sim.studies.spec import load_study, parse_study
 
 SMALL = [
     "population.counts.business=30",
@@ -53,11 +55,11 @@ def test_simulated_shares_weight_by_delegates_and_renormalise_over_listed_catego
 def _recovery(params: dict, truth: list[float], *, data_fit: int, replicates: int,
               popsize: int, maxiter: int) -> cal.CalibrationResult:  # fmt: skip
     """Simulate targets at ``truth`` with the streams of fit ``data_fit``, then calibrate."""
-    study = cal.parse_study({
+    study = parse_study(yaml.safe_dump({
         "name": "recovery", "scenario": "status_quo", "overrides": SMALL, "years": 1,
         "replicates": replicates, "refits": 0, "root_seed": 17, "parameters": params,
         "optimiser": {"popsize": popsize, "maxiter": maxiter, "tol": 0.0},
-    })  # fmt: skip
+    }), kind="calibration")  # fmt: skip
     targets = cal.load_targets()
     moments = cal.MomentModel(study, targets)
     fake = targets.copy()
@@ -99,11 +101,9 @@ def test_calibration_recovers_travel_and_remote_costs_jointly():
 
 
 def test_calibrated_yaml_is_a_usable_behaviour_option(tmp_path):
-    import yaml
-
-    study = cal.parse_study({"name": "x", "parameters": {
+    study = parse_study(yaml.safe_dump({"name": "x", "kind": "calibration", "parameters": {
         "behaviour.travel_cost_scale": {"low": 0.0, "high": 1.0},
-        "population.nonstate.civil_society.median": {"low": 0.1, "high": 2.0}}})  # fmt: skip
+        "population.nonstate.civil_society.median": {"low": 0.1, "high": 2.0}}}))  # fmt: skip
     text = cal.calibrated_yaml(
         study,
         {"behaviour.travel_cost_scale": 0.25, "population.nonstate.civil_society.median": 0.8},
@@ -121,7 +121,7 @@ def test_shipped_calibrated_config_composes_within_the_study_bounds():
     if not (CONFIG_DIR / "behaviour" / "calibrated.yaml").exists():
         pytest.skip("configs/behaviour/calibrated.yaml not written yet (govsim calibrate)")
     cfg = load_config("status_quo", ["behaviour=calibrated", "years=1"])
-    study = cal.load_study("calibrate_igf")
+    study = load_study("calibrate_igf", kind="calibration")
     for p in study.parameters:
         node = cfg
         for part in p.key.split("."):

@@ -15,8 +15,8 @@ import pytest
 from sim import cli
 from sim.present.report import build_briefing
 from sim.studies.execute import execute
-from sim.studies.experiment import expand, load_study, study_names
 from sim.studies.launch import run_study
+from sim.studies.spec import expand, load_study, study_names
 from sim.studies.store import RunStore, aggregate, read_manifest, write_manifest
 
 SMALL = [
@@ -165,8 +165,8 @@ def test_a_failing_run_is_recorded_and_the_others_complete(tiny, tmp_path, monke
         (("[status_quo, cstd_anchor]", "[status_quo, atlantis]"), "unknown scenario 'atlantis'"),
         (("forum.igf.remote: [true, false]", "forum.igf.remoat: [true, false]"), "remoat"),
         (("forum.igf.remote: [true, false]", "forum.igf.funded_slots: [-5]"), "funded_slots"),
-        (("replicates: 2", "replicates: -3"), "replicates=-3"),
-        (("replicates: 2", "replicates: 0"), "replicates=0"),
+        (("replicates: 2", "replicates: -3"), "replicates: must be at least 1, not -3"),
+        (("replicates: 2", "replicates: 0"), "replicates: must be at least 1, not 0"),
         (("deadlock_rate@cstd", "deadlock_rate@narnia"), "narnia"),
         (("attainment_gap,", "happiness,"), "unknown metric 'happiness'"),
         (("[scenario_comparison]", "[pie_chart]"), "unknown figure 'pie_chart'"),
@@ -211,7 +211,7 @@ def test_shipped_study_runs_end_to_end_shrunken(name, tmp_path):
     """Each shipped study, shrunken: 2 replicates, 1 year, a small population, one grid point."""
     import yaml
 
-    from sim.studies.experiment import resolve_path
+    from sim.studies.spec import resolve_path
 
     doc = yaml.safe_load(resolve_path(name).read_text())
     base = doc.get("baseline") if isinstance(doc.get("baseline"), dict) else {}

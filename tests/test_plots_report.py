@@ -8,7 +8,7 @@ import pytest
 from scipy import stats as sps
 
 from sim.studies import stats
-from sim.studies.experiment import Metric, parse_metric
+from sim.studies.spec import Metric, parse_metric
 
 
 def test_t_interval_matches_scipy():
@@ -76,8 +76,8 @@ def test_report_rebuilds_from_disk(tmp_path):
     """`govsim report` rebuilds the same headline from stored runs, with every figure format."""
     from sim import cli
     from sim.present.report import build_briefing
-    from sim.studies.experiment import expand, load_study
     from sim.studies.launch import run_study
+    from sim.studies.spec import expand, load_study
 
     study_text = """
 name: mini

@@ -266,7 +266,7 @@ def test_sampling_needs_rng(index):
     with pytest.raises(ValueError, match="rng"):
         index([1.5, 2.5, 3.0], 4.0)
     with pytest.raises(ValueError, match="rng"):
-        index([1, 1, 1], 2, exact_limit=2)
+        index([1, 2, 1], 2, exact_limit=2)
 
 
 @pytest.mark.parametrize("index", [banzhaf, shapley_shubik])
@@ -343,3 +343,15 @@ def test_scaling_weights_and_quota_changes_nothing(game, factor):
         base = index(weights, quota).values
         scaled = index([factor * x for x in weights], factor * quota).values
         np.testing.assert_allclose(scaled, base, atol=1e-12)
+
+
+@pytest.mark.parametrize("index", [banzhaf, shapley_shubik])
+@pytest.mark.parametrize("n,quota", [(550, 495), (1200, 1200), (401, 1)])
+def test_equal_weights_beyond_the_exact_limit_are_exact_by_symmetry(index, n, quota):
+    """One vote each: every player is interchangeable, so each index is 1/n (no sampling)."""
+    result = index(np.ones(n), quota)
+    assert result.exact and result.method == "symmetry"
+    np.testing.assert_allclose(result.values, 1.0 / n, rtol=0, atol=0)
+    # the generating function agrees where it applies (n within its limits)
+    small = index(np.ones(30), 27)
+    np.testing.assert_allclose(small.values, 1.0 / 30, rtol=1e-12)

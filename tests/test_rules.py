@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.config import BehaviourConfig, ForumConfig
-from sim.model.forums import RULES, rule
-from sim.model.forums.decision import compromise_proposal
+from sim.errors import ConfigError
+from sim.model import GovernanceModel
+from sim.model.compose import load_config
+from sim.model.config import GROUPS, BehaviourConfig, ForumConfig, LinkConfig
+from sim.model.forums import (
+    LINK_KINDS,
+    LINKS,
+    RULE_INFO,
+    RULE_KINDS,
+    RULES,
+    VotingGame,
+    describe,
+    meeting_order,
+    register,
+    resolve_links,
+    rule,
+    rule_table,
+    unregister,
+)
+from sim.model.forums.decision import MAJORITY_GAME, compromise_proposal
 from sim.model.forums.deliberation import hegselmann_krause, neighbour_means
-from sim.model.forums.membership import weighted_sample
+from sim.model.forums.membership import MEMBER, weighted_sample
+from sim.model.summary import run_summary
+from tests.conftest import small
 
 
 def test_registry_lists_valid_names_on_a_wrong_one():
@@ -202,3 +224,161 @@ def test_a_proposal_beyond_a_members_reservation_is_objected_to():
         x, np.ones(2), np.ones_like(x), np.array([0.3]), np.array([0.1]), f, b
     )
     assert not d.adopted[0] and d.objections[0] == 1
+
+
+# ----- rules describe themselves ---------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_rule_describes_itself():
+    fields = {f.name for f in dataclasses.fields(ForumConfig)}
+    for kind in RULE_KINDS:
+        assert RULES[kind], kind
+        for name, fn in RULES[kind].items():
+            info = describe(kind, name)
+            assert info.function is fn and (info.kind, info.name) == (kind, name)
+            assert info.description and info.source, (kind, name)
+            assert set(info.params) <= fields
+            if kind not in ("decision", "ratification"):
+                assert info.decides and info.game is None
+
+
+def test_registration_rejects_unknown_fields_duplicates_and_games_without_decisions():
+    fn = RULES["decision"]["majority"]
+    with pytest.raises(ValueError, match="unknown ForumConfig fields"):
+        register("decision", "x", source="s", params=("no_such_field",))(fn)
+    with pytest.raises(ValueError, match="already registered"):
+        register("decision", "majority", source="s")(lambda *a: None)
+    with pytest.raises(ValueError, match="no voting game"):
+        register("decision", "x", source="s", decides=False, game=MAJORITY_GAME)(fn)
+    with pytest.raises(ValueError, match="voters"):
+        VotingGame(voters="everyone", quota=lambda n, f: n, formula="n")
+    assert "x" not in RULES["decision"]
+
+
+def test_quotas_of_the_builtin_games():
+    """Known answers: unanimity, two blocking objections, rough consensus, majorities, board."""
+    game = lambda kind, name: describe(kind, name).game  # noqa: E731
+    consensus, rough = game("decision", "consensus"), game("decision", "rough_consensus")
+    majority, board = game("decision", "majority"), game("ratification", "board")
+    assert consensus.quota(43, ForumConfig()) == 43  # a single objection blocks: a veto each
+    assert consensus.quota(43, ForumConfig(blocking_objections=2)) == 42
+    assert rough.quota(10, ForumConfig(threshold=0.1)) == 9
+    assert rough.quota(553, ForumConfig(threshold=0.1)) == 553 - 55
+    assert majority.quota(43, ForumConfig(threshold=0.5)) == 22
+    assert majority.quota(42, ForumConfig(threshold=0.5)) == 22  # a tie is not a majority
+    assert majority.quota(43, ForumConfig(threshold=2 / 3)) == 29
+    assert board.quota(16, ForumConfig(supermajority=0.6)) == 10  # ICANN: 60% to decline
+    assert board.voters == "board" and majority.share == "threshold"
+    assert describe("decision", "none").game is None and not describe("decision", "none").decides
+
+
+@pytest.mark.parametrize(
+    "forum",
+    [
+        ForumConfig(concession_rounds=0, threshold=t, blocking_objections=b)
+        for t, b in [(0.5, 1), (2 / 3, 2), (0.1, 1), (0.3, 3)]
+    ],  # fmt: skip
+)
+def test_every_voting_game_is_the_rule_it_describes(forum):
+    """For every registered decision rule with a members' game: with y of m members for the
+    proposal (at 1, status quo 0) and the rest against (at 0), the rule adopts exactly when
+    y reaches the game's quota; a rule that does not decide never adopts."""
+    b = BehaviourConfig(objection_tolerance=0.05, reservation=10.0)
+    for name, info in RULE_INFO["decision"].items():
+        for m in (1, 5, 12):
+            for y in range(m + 1):
+                pos = np.array([1.0] * y + [0.0] * (m - y))[:, None]
+                d = info.function(
+                    pos, np.ones(m), np.ones_like(pos), np.array([1.0]), np.array([0.0]), forum, b
+                )
+                if not info.decides:
+                    assert not d.adopted.any(), name
+                elif info.game is not None and info.game.voters == "members":
+                    assert d.adopted[0] == (y >= info.game.quota(m, forum)), (name, m, y)
+
+
+def test_the_board_game_is_the_ratification_rule():
+    f = ForumConfig(supermajority=0.6, board_deference=0.0)
+    info = describe("ratification", "board")
+    for b in (5, 16):
+        for against in range(b + 1):
+            pos = np.array([0.0] * against + [1.0] * (b - against))[:, None]
+            _, declined = info.function(
+                np.array([True]), np.array([1.0]), np.array([0.0]), pos, np.ones_like(pos), f
+            )
+            assert declined[0] == (against >= info.game.quota(b, f))
+
+
+def test_rule_table_in_the_odd_is_the_registry():
+    """docs/ODD.md carries the table forums.rule_table() prints (regenerate it after a change)."""
+    text = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+    table = text.split("<!-- rule-table:start -->\n")[1].split("\n<!-- rule-table:end -->")[0]
+    assert table == rule_table()
+
+
+def test_link_effects_are_defined_once():
+    """Each link kind's effect on its target, through resolve_links and ForumLinks' methods."""
+    forums = {"igf": ForumConfig(authority=0.2), "cstd": ForumConfig(authority=0.8)}
+    links = {
+        "messages": LinkConfig(kind="feeds", source="igf", target="cstd", weight=0.4),
+        "agencies": LinkConfig(kind="reports_to", target="cstd", weight=0.5),
+        "more_reports": LinkConfig(kind="reports_to", target="cstd", weight=0.6),
+        "resolution": LinkConfig(kind="mandate", target="cstd", weight=0.3),
+    }
+    igf, cstd = resolve_links(forums, links)
+    assert (igf.authority, igf.binding, igf.feeds, igf.subsidy) == (0.2, False, [], 0.0)
+    assert cstd.feeds == [(0, 0.4)] and cstd.subsidy == 0.9  # capped
+    assert cstd.authority == 1.0 and cstd.binding  # capped at 1, and binding
+    assert meeting_order({"cstd": forums["cstd"], "igf": forums["igf"]}, links) == [1, 0]
+    np.testing.assert_allclose(cstd.cost_factor(np.array([True, False])), [0.1, 1.0])
+    np.testing.assert_allclose(cstd.expertise_bonus(0.05, np.array([True, False])), [0.045, 0])
+    assert cstd.policy_weight(0.5) == 1.0 and igf.policy_weight(0.5) == pytest.approx(0.1)
+    messages = np.array([[0.9, np.nan], [np.nan, np.nan]])
+    pulled = cstd.pull_toward_feeds(np.array([0.5, 0.5]), messages, np.array([0, 1]))
+    np.testing.assert_allclose(pulled, [0.6 * 0.5 + 0.4 * 0.9, 0.5])  # unknown message: no pull
+    assert set(LINKS) == set(LINK_KINDS) and all(k.description and k.source for k in LINKS.values())
+
+
+def _worked_example() -> str:
+    """The Python block after the ``worked-example`` marker in docs/extending.md."""
+    text = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    after = text.split("<!-- worked-example -->")[1]
+    return after.split("```python\n")[1].split("```")[0]
+
+
+def test_worked_example_runs_from_yaml_to_power_and_dashboard():
+    """The docs' toy rule, registered as written: valid from YAML, run, power from its game,
+    offered on the dashboard; unregistered afterwards (then invalid again)."""
+    namespace: dict = {}
+    exec(compile(_worked_example(), "docs/extending.md", "exec"), namespace)  # noqa: S102
+    try:
+        info = describe("decision", "qualified_majority")
+        assert info.decides and info.game.quota(43, ForumConfig()) == 29
+        cfg = small(years=2, overrides=["forum.cstd.decision=qualified_majority"])
+        assert cfg.forum["cstd"].decision == "qualified_majority"
+        model = GovernanceModel(config=cfg, rng=5).run()
+        meetings = model.tables()["meetings"]
+        assert meetings.loc[meetings["forum"] == "cstd", "decisional"].all()
+        s = run_summary(model)
+        fi = model.forum_names.index("cstd")
+        members = model.pop.group[model.roles(fi) == MEMBER]
+        for metric in ("banzhaf_power", "shapley_shubik_power"):
+            power = s[(s["metric"] == metric) & (s["forum"] == "cstd")].set_index("group")
+            assert power["value"].sum() == pytest.approx(1.0)
+            for g, name in enumerate(GROUPS):
+                want = np.mean(members == g)  # one vote each: a group's share of the seats
+                got = power["value"].get(name, 0.0)
+                assert got == pytest.approx(want), (metric, name)
+        # the IGF decides nothing, so it has no game and no power rows
+        assert s[(s["metric"] == "banzhaf_power") & (s["forum"] == "igf")].empty
+        app = pytest.importorskip("sim.present.app")
+        assert "qualified_majority" in app.decision_rules()
+        base = load_config("status_quo")
+        assert app.lever_overrides(base, "cstd", "qualified_majority", threshold=0.9) == [
+            "forum.cstd.decision=qualified_majority"
+        ]  # no share field: the supermajority lever does not apply
+    finally:
+        unregister("decision", "qualified_majority")
+    with pytest.raises(ConfigError, match="qualified_majority.*choose one of"):
+        load_config("status_quo", ["forum.cstd.decision=qualified_majority"])

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
+import yaml
 
 from sim.analysis import sensitivity as sa
 from sim.present.analysis_figures import sensitivity_figures
+from sim.studies.spec import parse_study
 
 A, B = 7.0, 0.1
 
@@ -81,7 +82,7 @@ def test_morris_flags_ishigami_x3_as_influential_through_interaction():
 
 def test_run_study_writes_tables_and_figures_with_a_function_runner(tmp_path):
     study = sa.SensitivityStudy(
-        name="ishigami", question="", scenario="", parameters=PARAMS,
+        name="ishigami", scenario="", parameters=PARAMS,
         metrics=[sa.Metric("y", "y")],
         stages=[sa.Stage("1_morris", "morris", trajectories=20, seed=1),
                 sa.Stage("2_sobol", "sobol", base_samples=128, top=2, seed=2)],
@@ -119,7 +120,7 @@ SMALL = [
 
 
 def small_study() -> sa.SensitivityStudy:
-    return sa.parse_study({
+    return parse_study(yaml.safe_dump({
         "name": "tiny", "scenario": "status_quo", "years": 1, "replicates": 1, "root_seed": 3,
         "overrides": SMALL,
         "parameters": {
@@ -133,11 +134,10 @@ def small_study() -> sa.SensitivityStudy:
                                           "group": "developing_gov"},
         },
         "stages": [{"name": "m", "method": "morris", "trajectories": 2, "levels": 4, "seed": 1}],
-    })  # fmt: skip
+    }), kind="sensitivity")  # fmt: skip
 
 
 def test_shrunken_model_study_runs_end_to_end_and_resumes(tmp_path):
-    pytest.importorskip("sim.studies.experiment")
     study = small_study()
     results = sa.run_study(study, tmp_path, jobs=1, progress=False)
     idx = results[0].indices

@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.studies.experiment import expand, parse_study, study_meta
 from sim.studies.launch import (
     aggregate_sweep,
     assign_shards,
@@ -30,6 +29,7 @@ from sim.studies.launch import (
     study_status,
     write_plan,
 )
+from sim.studies.spec import expand, parse_study, study_meta
 from sim.studies.store import TMP_PREFIX, RunStore, aggregate, read_manifest, write_manifest
 
 ROOT = Path(__file__).resolve().parents[1]

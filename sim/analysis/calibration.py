@@ -19,8 +19,9 @@ are renormalised over government, civil society, private sector and IGOs.
 
 **Estimator.** The loss is the sum of squared differences between observed and
 simulated shares (identity weighting: every share counts the same), the
-simulated share being the mean over ``replicates`` runs. Replicate ``r`` uses
-the stream ``SeedSequence(root_seed, spawn_key=(fit, r))`` at every candidate
+simulated share being the mean over ``replicates`` runs. Replicate ``r`` of fit
+``k`` uses the stream ``run_seed(root_seed, r, stream=k)`` =
+``SeedSequence(root_seed, spawn_key=(k, r))`` at every candidate
 parameter value (common random numbers), so the loss is a deterministic
 function of the parameters. Because attendance is a discrete choice, that
 function is piecewise constant on a fine scale; a simplex search stalls on
@@ -51,12 +52,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.analysis.sensitivity import parameter_ranges, with_values
 from sim.model import GovernanceModel
-from sim.model.compose import load_config
+from sim.model.compose import load_config, with_values
 from sim.model.config import GROUPS, REGIONS, GovsimConfig
-from sim.resources import CONFIG_DIR, DATA_DIR, EXPERIMENTS_DIR
+from sim.model.model import run_seed
+from sim.resources import CONFIG_DIR, DATA_DIR
 from sim.studies.provenance import provenance
+from sim.studies.spec import CalibrationStudy
 from sim.studies.store import write_parquet
 
 TARGETS = DATA_DIR / "igf_targets.csv"
@@ -166,72 +168,6 @@ def load_targets(path: Path | str = TARGETS) -> pd.DataFrame:
     return t
 
 
-# ----- the calibration study --------------------------------------------------------
-@dataclass(frozen=True)
-class FreeParameter:
-    """A parameter to fit: config key and bounds."""
-
-    key: str
-    low: float
-    high: float
-
-
-@dataclass
-class CalibrationStudy:
-    """A calibration study file, parsed."""
-
-    name: str
-    scenario: str
-    parameters: list[FreeParameter]
-    targets: str = str(TARGETS)
-    overrides: list[str] = field(default_factory=list)
-    years: int = 1
-    replicates: int = 2
-    refits: int = 2
-    root_seed: int = 0
-    popsize: int = 6
-    maxiter: int = 12
-    tol: float = 0.01
-    text: str = ""
-
-
-def parse_study(doc: Mapping[str, Any], text: str = "") -> CalibrationStudy:
-    """A :class:`CalibrationStudy` from a parsed YAML mapping."""
-    params = [FreeParameter(key, low, high) for key, low, high, _ in parameter_ranges(doc)]
-    if not params:
-        raise ValueError("a calibration study needs at least one parameter")
-    targets = Path(doc.get("targets", TARGETS))
-    if not targets.is_absolute():  # a shipped data file (data/NAME.csv) or relative to the study
-        targets = DATA_DIR / targets.name if (DATA_DIR / targets.name).exists() else targets
-    opt = doc.get("optimiser") or {}
-    return CalibrationStudy(
-        name=str(doc.get("name", "calibration")),
-        scenario=str(doc.get("scenario", "status_quo")),
-        parameters=params,
-        targets=str(targets),
-        overrides=list(doc.get("overrides") or []),
-        years=int(doc.get("years", 1)),
-        replicates=int(doc.get("replicates", 2)),
-        refits=int(doc.get("refits", 2)),
-        root_seed=int(doc.get("root_seed", 0)),
-        popsize=int(opt.get("popsize", 6)),
-        maxiter=int(opt.get("maxiter", 12)),
-        tol=float(opt.get("tol", 0.01)),
-        text=text,
-    )
-
-
-def load_study(name_or_path: str | Path) -> CalibrationStudy:
-    """Read ``experiments/<name>.yaml`` (or a path) as a calibration study."""
-    p = Path(name_or_path)
-    if not (p.suffix in (".yaml", ".yml") and p.exists()):
-        p = EXPERIMENTS_DIR / f"{name_or_path}.yaml"
-    if not p.exists():
-        raise FileNotFoundError(f"no calibration study {name_or_path!r} in {EXPERIMENTS_DIR}")
-    text = p.read_text()
-    return parse_study(yaml.safe_load(text), text)
-
-
 # ----- the simulated moments ----------------------------------------------------------
 @dataclass
 class MomentModel:
@@ -249,8 +185,7 @@ class MomentModel:
     def __post_init__(self) -> None:
         for meeting, host in self.meetings():
             cfg = load_config(
-                self.study.scenario,
-                [*self.study.overrides, f"years={self.study.years}", f"forum.igf.venue={host}"],
+                self.study.scenario, [*self.study.base_overrides(), f"forum.igf.venue={host}"]
             )
             self.bases[meeting] = cfg
 
@@ -274,7 +209,7 @@ class MomentModel:
             rows = self.targets[self.targets["meeting"] == meeting]
             cfg = self.config(meeting, theta)
             for r in range(n):
-                seed = np.random.SeedSequence(self.study.root_seed, spawn_key=(fit, r))
+                seed = run_seed(self.study.root_seed, r, stream=fit)
                 model = IGFObservedModel(config=cfg, rng=seed).run()
                 out[r, rows.index] = simulated_shares(attendance_weights(model), rows)
         return out

@@ -1,6 +1,7 @@
 """Global sensitivity analysis with SALib: Morris screening and Sobol indices.
 
-A sensitivity study (``experiments/<name>.yaml``) lists parameters (Hydra
+A sensitivity study (``kind: sensitivity`` in ``experiments/<name>.yaml``, typed by
+:class:`sim.studies.spec.SensitivityStudy`) lists parameters (Hydra
 override keys of :class:`~sim.model.config.GovsimConfig`) with ranges, the metrics to
 explain, the replicates per design point, and one or more *stages*: Morris
 elementary effects (Morris 1991; μ* of Campolongo, Cariboni & Saltelli 2007)
@@ -11,8 +12,8 @@ preceding Morris stage (ranked by μ* relative to the largest μ* of each metric
 The work follows SALib's split: :func:`sample` gives the design, a
 :class:`Runner` evaluates it, :func:`analyse` turns outputs into indices. For
 the model, :class:`ModelRunner` turns each design point into one
-:class:`~sim.studies.experiment.RunSpec` per replicate and runs them with
-:func:`sim.studies.experiment.execute` through a :class:`~sim.studies.store.RunStore`, so an
+:class:`~sim.studies.spec.RunSpec` per replicate and runs them with
+:func:`sim.studies.execute.execute` through a :class:`~sim.studies.store.RunStore`, so an
 interrupted study resumes and runs in parallel like any other study. Replicate
 ``r`` uses the same random stream at every design point (common random
 numbers), so differences between points are differences of parameters, not
@@ -24,232 +25,42 @@ are per nominal step of its range.
 
 Configs are built without calling Hydra per point: the base config is
 composed once (:func:`sim.model.compose.load_config`) and each point's values are set
-on a deep copy of the typed :class:`~sim.model.config.GovsimConfig` (:func:`with_values`,
-which coerces each value to the type of the field it replaces and refuses unknown
-keys), then validated (:func:`sim.model.config.validate`). Going through OmegaConf
+on a deep copy of the typed :class:`~sim.model.config.GovsimConfig`
+(:func:`sim.model.compose.with_values`, which coerces each value to the type of the
+field it replaces, refuses unknown keys and validates the copy). Going through OmegaConf
 (``OmegaConf.update`` + ``as_config``) costs about a second per config on this
 machine; the typed copy costs milliseconds.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from sim.model.compose import load_config
+from sim.model.compose import load_config, with_values
 from sim.model.config import GovsimConfig
 from sim.model.summary import scalar
-from sim.model.validate import validate
-from sim.resources import EXPERIMENTS_DIR
 from sim.studies.execute import execute
-from sim.studies.experiment import METRICS, RunSpec
 from sim.studies.provenance import provenance
+from sim.studies.spec import METHODS, Metric, Parameter, RunSpec, SensitivityStudy, Stage
 from sim.studies.store import RunStore, run_key, write_manifest, write_parquet
 
-METHODS = ("morris", "sobol")
-
-
-# ----- the study ------------------------------------------------------------------
-@dataclass(frozen=True)
-class Parameter:
-    """One input of the analysis: a config key, its range, and whether it is an integer."""
-
-    key: str
-    low: float
-    high: float
-    integer: bool = False
-    label: str = ""
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One output: a row of the run summary (``metric``, ``forum``, ``group``)."""
-
-    name: str
-    metric: str
-    forum: str = "all"
-    group: str = "all"
-    label: str = ""
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One analysis: ``morris`` (trajectories, levels) or ``sobol`` (base samples, top)."""
-
-    name: str
-    method: str
-    trajectories: int = 10
-    levels: int = 4
-    base_samples: int = 64
-    top: int = 0
-    seed: int = 0
-
-
-@dataclass
-class SensitivityStudy:
-    """A sensitivity study file, parsed and checked."""
-
-    name: str
-    question: str
-    scenario: str
-    parameters: list[Parameter]
-    metrics: list[Metric]
-    stages: list[Stage]
-    overrides: list[str] = field(default_factory=list)
-    years: int | None = None
-    replicates: int = 2
-    root_seed: int = 0
-    text: str = ""
-
-
-def _study_path(name_or_path: str | Path) -> Path:
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") and p.exists():
-        return p
-    candidate = EXPERIMENTS_DIR / f"{name_or_path}.yaml"
-    if candidate.exists():
-        return candidate
-    known = sorted(q.stem for q in EXPERIMENTS_DIR.glob("*.yaml"))
-    raise FileNotFoundError(f"no study {name_or_path!r}; known studies: {', '.join(known)}")
-
-
-def _check_metrics(metrics: Sequence[Metric]) -> None:
-    """Each output must be a measure the run summary reports (the studies' one definition)."""
-    for m in metrics:
-        if m.metric not in METRICS:
-            raise ValueError(
-                f"metrics.{m.name}: unknown metric {m.metric!r}; metrics: {', '.join(METRICS)}"
-            )
-
-
-def parameter_ranges(doc: Mapping[str, Any]) -> list[tuple[str, float, float, Mapping]]:
-    """``(key, low, high, spec)`` for each entry of a study's ``parameters:`` mapping.
-
-    Shared by sensitivity and calibration studies; raises ValueError naming the key
-    when a range is missing or empty.
-    """
-    out = []
-    for key, spec in (doc.get("parameters") or {}).items():
-        try:
-            low, high = float(spec["low"]), float(spec["high"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"parameters.{key} needs numeric low and high") from None
-        if not low < high:
-            raise ValueError(f"parameters.{key}: low={low} must be below high={high}")
-        out.append((key, low, high, spec))
-    return out
-
-
-def parse_study(doc: Mapping[str, Any], text: str = "") -> SensitivityStudy:
-    """A :class:`SensitivityStudy` from a parsed YAML mapping (raises ValueError when malformed)."""
-    params = [
-        Parameter(key, low, high, bool(spec.get("integer", False)), spec.get("label", ""))
-        for key, low, high, spec in parameter_ranges(doc)
-    ]
-    if len(params) < 2:
-        raise ValueError("a sensitivity study needs at least two parameters")
-    metrics = [
-        Metric(
-            name,
-            spec.get("metric", name),
-            spec.get("forum", "all"),
-            spec.get("group", "all"),
-            spec.get("label", ""),
-        )
-        for name, spec in (doc.get("metrics") or {}).items()
-    ]
-    if not metrics:
-        raise ValueError("a sensitivity study needs at least one metric")
-    _check_metrics(metrics)
-    stages = []
-    for i, spec in enumerate(doc.get("stages") or []):
-        method = spec.get("method")
-        if method not in METHODS:
-            raise ValueError(f"stages[{i}].method={method!r}; choose one of: {', '.join(METHODS)}")
-        stages.append(
-            Stage(
-                name=spec.get("name", f"{i + 1}_{method}"),
-                method=method,
-                trajectories=int(spec.get("trajectories", 10)),
-                levels=int(spec.get("levels", 4)),
-                base_samples=int(spec.get("base_samples", 64)),
-                top=int(spec.get("top", 0)),
-                seed=int(spec.get("seed", doc.get("root_seed", 0))),
-            )
-        )
-    if not stages:
-        raise ValueError("a sensitivity study needs at least one stage (morris or sobol)")
-    return SensitivityStudy(
-        name=str(doc.get("name", "sensitivity")),
-        question=str(doc.get("question", "")),
-        scenario=str(doc.get("scenario", "status_quo")),
-        parameters=params,
-        metrics=metrics,
-        stages=stages,
-        overrides=list(doc.get("overrides") or []),
-        years=doc.get("years"),
-        replicates=int(doc.get("replicates", 2)),
-        root_seed=int(doc.get("root_seed", 0)),
-        text=text,
-    )
-
-
-def load_study(name_or_path: str | Path) -> SensitivityStudy:
-    """Read ``experiments/<name>.yaml`` (or a path) as a sensitivity study."""
-    path = _study_path(name_or_path)
-    text = path.read_text()
-    return parse_study(yaml.safe_load(text), text)
+__all__ = [
+    "METHODS", "FunctionRunner", "Metric", "ModelRunner", "Parameter", "SensitivityStudy",
+    "Stage", "StageResult", "analyse", "metric_values", "problem", "rounded", "run_stage",
+    "run_study", "sample", "top_parameters", "with_values",
+]  # fmt: skip
 
 
 # ----- configs without Hydra -------------------------------------------------------
-def with_values(base: GovsimConfig, values: Mapping[str, Any]) -> GovsimConfig:
-    """A validated deep copy of ``base`` with dotted ``key: value`` pairs set.
-
-    Each value is coerced to the type of the value it replaces (int, float, bool,
-    str); a key that does not exist raises ``KeyError`` naming it.
-    """
-    cfg = copy.deepcopy(base)
-    for key, value in values.items():
-        node: Any = cfg
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node[part] if isinstance(node, dict) else getattr(node, part)
-        leaf = parts[-1]
-        if isinstance(node, dict):
-            if leaf not in node:
-                raise KeyError(f"{key}: no such key; valid: {', '.join(map(str, node))}")
-            old = node[leaf]
-        else:
-            if not dataclasses.is_dataclass(node) or leaf not in {
-                f.name for f in dataclasses.fields(node)
-            }:
-                raise KeyError(f"{key}: no such key in {type(node).__name__}")
-            old = getattr(node, leaf)
-        if isinstance(old, bool):
-            new: Any = bool(value)
-        elif isinstance(old, int):
-            new = int(round(float(value)))
-        elif isinstance(old, float):
-            new = float(value)
-        else:
-            new = value
-        if isinstance(node, dict):
-            node[leaf] = new
-        else:
-            setattr(node, leaf, new)
-    return validate(cfg)
-
-
 def plain(cfg: GovsimConfig) -> dict[str, Any]:
     """The config as a plain nested dict (what the run key hashes)."""
     return dataclasses.asdict(cfg)
@@ -352,7 +163,7 @@ class ModelRunner:
     root
         The stage's results folder (the run store lives here).
     jobs
-        Worker processes for :func:`sim.studies.experiment.execute` (None: its default).
+        Worker processes for :func:`sim.studies.execute.execute` (None: its default).
     progress
         Whether ``execute`` prints progress.
     """
@@ -365,10 +176,7 @@ class ModelRunner:
 
     def base_config(self) -> GovsimConfig:
         """The study's base config, composed with Hydra once."""
-        overrides = list(self.study.overrides)
-        if self.study.years is not None:
-            overrides.append(f"years={int(self.study.years)}")
-        return load_config(self.study.scenario, overrides)
+        return load_config(self.study.scenario, self.study.base_overrides())
 
     def specs(self, parameters: Sequence[Parameter], design: np.ndarray) -> list[Any]:
         """One RunSpec per (design point, replicate); design already rounded.
@@ -405,7 +213,7 @@ class ModelRunner:
         write_manifest(
             self.root,
             specs,
-            {"name": self.study.name, "kind": "sensitivity", "study": self.study.text,
+            {"study": self.study.name, "kind": "sensitivity", "study_text": self.study.text,
              "root_seed": self.study.root_seed},
         )  # fmt: skip
         unique = list({s.key: s for s in specs}.values())
@@ -420,18 +228,16 @@ class ModelRunner:
         for s in specs:
             if s.key not in cache:
                 cache[s.key] = metric_values(store.read(s.key), self.study.metrics)
-            values[s.grid["point"], s.replicate] = [
-                cache[s.key][m.name] for m in self.study.metrics
-            ]
+            values[s.grid["point"], s.replicate] = [cache[s.key][m.key] for m in self.study.metrics]
         mean = values.mean(axis=1)
-        return pd.DataFrame({m.name: mean[:, j] for j, m in enumerate(self.study.metrics)})
+        return pd.DataFrame({m.key: mean[:, j] for j, m in enumerate(self.study.metrics)})
 
 
 def metric_values(summary: pd.DataFrame, metrics: Sequence[Metric]) -> dict[str, float]:
-    """The study's metrics out of one run's summary (nan when absent)."""
+    """The study's metrics out of one run's summary, by output name (nan when absent)."""
     if "kind" in summary.columns:
         summary = summary[summary["kind"] == "summary"]
-    return {m.name: scalar(summary, m.metric, m.forum, m.group) for m in metrics}
+    return {m.key: scalar(summary, m.name, m.forum, m.group) for m in metrics}
 
 
 @dataclass

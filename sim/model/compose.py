@@ -1,5 +1,17 @@
 """Compose a run's config from the shipped config tree with Hydra's compose API.
 
+This is the one conversion path from Hydra's config to a run's dataclasses, and the
+one place a config is validated: :func:`load_config` composes (a DictConfig), types
+(:func:`~sim.model.config.as_config`, the schema's dataclasses) and validates
+(:func:`~sim.model.validate.validate`) once, and marks the result as checked;
+:func:`as_dict` gives its plain-dict form (what studies hash, store and send to
+worker processes) without another OmegaConf pass. The model
+(:class:`~sim.model.model.GovernanceModel`) validates any config it is handed
+*unless* it is the checked object itself, so ``govsim run`` validates once; a
+study's stored dict is typed again in the worker process and validated there (the
+model's boundary, 0.4 ms). Change a checked config in place and pass it through
+:func:`sim.model.validate.validate` again (or build it with :func:`with_values`).
+
 ``load_config("cstd_anchor", ["forum.igf.remote=false"])`` gives the same
 validated :class:`~sim.model.config.GovsimConfig` that ``govsim run
 scenario=cstd_anchor forum.igf.remote=false`` runs, without starting a Hydra
@@ -9,8 +21,11 @@ app; tests, studies and the dashboard use it. Composition errors come back as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
+from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -22,7 +37,30 @@ from sim.model.config import GovsimConfig, as_config, register_configs
 from sim.model.validate import validate
 from sim.resources import CONFIG_DIR
 
-__all__ = ["CONFIG_DIR", "compose_raw", "friendly_error", "load_config", "scenarios"]
+__all__ = [
+    "CONFIG_DIR", "as_dict", "checked", "compose_raw", "friendly_error",
+    "is_checked", "load_config", "scenarios", "with_values",
+]  # fmt: skip
+
+_MARK = "_govsim_checked"
+
+
+def checked(cfg: GovsimConfig) -> GovsimConfig:
+    """Mark a config that :func:`~sim.model.validate.validate` has just accepted."""
+    object.__setattr__(cfg, _MARK, id(cfg))
+    return cfg
+
+
+def is_checked(cfg: object) -> bool:
+    """Whether ``cfg`` is a config object marked by :func:`checked` (a copy is not: the
+    mark holds the object's identity)."""
+    return getattr(cfg, _MARK, None) == id(cfg)
+
+
+def as_dict(cfg: GovsimConfig) -> dict[str, Any]:
+    """A typed config as a plain nested dict, equal to ``to_container(cfg)`` without the
+    OmegaConf pass (0.3 ms instead of ~250 ms)."""
+    return dataclasses.asdict(cfg)
 
 
 def scenarios() -> list[str]:
@@ -69,8 +107,51 @@ def load_config(scenario: str | None = None, overrides: Sequence[str] = ()) -> G
     """
     extra = [f"scenario={scenario}"] if scenario else []
     try:
-        return validate(as_config(compose_raw([*extra, *overrides])))
+        return checked(validate(as_config(compose_raw([*extra, *overrides]))))
     except ConfigError:
         raise
     except Exception as e:  # Hydra/OmegaConf composition errors
         raise ConfigError(friendly_error(e)) from None
+
+
+def with_values(base: GovsimConfig, values: Mapping[str, Any]) -> GovsimConfig:
+    """A validated deep copy of ``base`` with dotted ``key: value`` pairs set (no Hydra).
+
+    Each value is coerced to the type of the value it replaces (int, float, bool,
+    str); a key that does not exist raises ``KeyError`` naming it. ``base`` is not
+    changed. Sensitivity and calibration studies build their design points this
+    way: an OmegaConf merge per point costs about a second, a typed copy milliseconds.
+    """
+    cfg = copy.deepcopy(base)
+    for key, value in values.items():
+        node: Any = cfg
+        parts = key.split(".")
+        for part in parts[:-1]:
+            try:
+                node = node[part] if isinstance(node, dict) else getattr(node, part)
+            except (KeyError, AttributeError):
+                raise KeyError(f"{key}: no such key ({part!r} not found)") from None
+        leaf = parts[-1]
+        if isinstance(node, dict):
+            if leaf not in node:
+                raise KeyError(f"{key}: no such key; valid: {', '.join(map(str, node))}")
+            old = node[leaf]
+        else:
+            if not dataclasses.is_dataclass(node) or leaf not in {
+                f.name for f in dataclasses.fields(node)
+            }:
+                raise KeyError(f"{key}: no such key in {type(node).__name__}")
+            old = getattr(node, leaf)
+        if isinstance(old, bool):
+            new: Any = bool(value)
+        elif isinstance(old, int):
+            new = int(round(float(value)))
+        elif isinstance(old, float):
+            new = float(value)
+        else:
+            new = value
+        if isinstance(node, dict):
+            node[leaf] = new
+        else:
+            setattr(node, leaf, new)
+    return checked(validate(cfg))

@@ -16,6 +16,7 @@ Mesa agents in ``model.agents`` are handles onto it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,15 +26,42 @@ import pandas as pd
 
 from sim.model import metrics
 from sim.model.actors import AGENT_CLASSES
-from sim.model.compose import load_config
+from sim.model.compose import is_checked, load_config
 from sim.model.config import GROUPS, REGIONS, GovsimConfig, as_config
 from sim.model.forums import adapt, agenda_of, hold_meeting, meeting_order, resolve_links, rule
-from sim.model.forums.meeting import ONSITE, REMOTE, MeetingResult
+from sim.model.forums.meeting import ONSITE, REMOTE, MeetingResult, enact
 from sim.model.forums.membership import weighted_sample
+from sim.model.forums.registry import describe
 from sim.model.population import DEVELOPED, DEVELOPING, build_population
 from sim.model.validate import validate
 
 N_GROUPS = len(GROUPS)
+
+
+def run_seed(seed: int, replicate: int = 0, *, stream: int | None = None) -> np.random.SeedSequence:
+    """The one seeding convention: replicate ``r`` of seed ``S`` draws from
+    ``SeedSequence(S, spawn_key=(r,))``.
+
+    ``govsim run seed=S`` (and every job of ``govsim run -m``) is replicate 0;
+    replicate ``r`` of a study with ``root_seed: S`` is ``run_seed(S, r)`` in every
+    scenario and grid point (common random numbers). Analyses that need several
+    independent sets of replicates (calibration's refits) put the set first:
+    ``stream=k`` gives ``SeedSequence(S, spawn_key=(k, r))``. Replicates are never
+    given adjacent integer seeds (numpy's advice for parallel streams).
+    """
+    key = (int(replicate),) if stream is None else (int(stream), int(replicate))
+    return np.random.SeedSequence(int(seed), spawn_key=key)
+
+
+def _rng_of(rng: Any, seed: int) -> Any:
+    """What Mesa is seeded with: the convention for ints (and None: the config's seed);
+    a ``SeedSequence``, a ``Generator`` or a sequence of ints as given."""
+    if rng is None:
+        return run_seed(seed)
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        return run_seed(int(rng))
+    return rng
+
 
 MEETING_COLUMNS = [
     "forum", "step", "year", "month", "host", "eligible", "onsite", "remote", "funded",
@@ -99,9 +127,14 @@ class GovernanceModel(mesa.Model):
             governments' mean positions (None: the config's, default 1).
         config: a full config (``GovsimConfig``, DictConfig or dict) instead of a
             scenario name; the fast path for studies.
-        rng: seed or generator. None means the config's ``seed``, so that a run is
-            a pure function of (config, seed); pass any numpy seed (an int, a
-            ``SeedSequence``) as Mesa's ``batch_run`` does.
+        rng: the random stream. None means the config's ``seed``; an int ``S`` means
+            ``run_seed(S)`` = ``SeedSequence(S, spawn_key=(0,))``, the convention every
+            run follows (docs/user_guide.md, "Seeds and reproducing a run"); a
+            ``SeedSequence`` or ``Generator`` is used as given (studies pass
+            ``run_seed(root_seed, replicate)``).
+
+    The config passed in is never modified (``years`` and ``polarization`` are set
+    on a copy).
     """
 
     def __init__(
@@ -113,15 +146,23 @@ class GovernanceModel(mesa.Model):
         config: GovsimConfig | dict[str, Any] | None = None,
         rng: Any = None,
     ) -> None:
+        # the caller's config is never changed: a config given as an object is copied;
+        # one composed here, or built from a dict, is new anyway
         if config is None:
-            config = load_config(scenario, overrides)
-        cfg = as_config(config)
+            cfg = load_config(scenario, overrides)
+        elif isinstance(config, GovsimConfig):
+            cfg = copy.deepcopy(config)
+        else:
+            cfg = as_config(config)
+        checked = config is None or is_checked(config)
         if years is not None:
-            cfg.years = int(years)
+            cfg.years, checked = int(years), False
         if polarization is not None:
-            cfg.behaviour.polarization = float(polarization)
-        self.config = validate(cfg)
-        super().__init__(rng=cfg.seed if rng is None else rng)
+            cfg.behaviour.polarization, checked = float(polarization), False
+        # validated once: load_config and with_values validate (and mark) what they make;
+        # anything else handed in is validated here, at the model's boundary
+        self.config = cfg if checked else validate(cfg)
+        super().__init__(rng=_rng_of(rng, cfg.seed))
 
         self.forum_names = list(cfg.forum)
         self.forums = list(cfg.forum.values())
@@ -222,8 +263,9 @@ class GovernanceModel(mesa.Model):
         return REGIONS.index(f.host_regions[self._meetings_held[fi] % len(f.host_regions)])
 
     def _draw_board(self, f) -> tuple[np.ndarray, np.ndarray]:
-        """Positions and saliences of a ratifying board, drawn once from ``board_seats`` groups."""
-        if f.ratification == "none":
+        """Positions and saliences of a ratifying board, drawn once from ``board_seats`` groups
+        (for a ratification rule that reads them)."""
+        if "board_seats" not in describe("ratification", f.ratification).params:
             empty = np.empty((0, len(self.issue_names)))
             return empty, empty
         picks = [
@@ -256,18 +298,10 @@ class GovernanceModel(mesa.Model):
             self.config.behaviour,
             self.rng,
         )
-        if res.decisional and res.adopted.any():
-            link = self.links[fi]
-            weight = link.authority * (
-                1.0 if link.binding else self.config.behaviour.soft_law_weight
-            )
-            won = agenda[res.adopted]
-            self.policy[won] += weight * (res.outcome[res.adopted] - self.policy[won])
-            if link.binding:  # decision power: binding outcomes count for policy coverage
-                self.adopted_ever[won] = True
-            self.decisions += 1
-        text = np.where(res.adopted | (not res.decisional), res.outcome, res.proposal)
-        self.messages[fi, agenda] = np.where(np.isfinite(text), text, self.messages[fi, agenda])
+        soft_law_weight = self.config.behaviour.soft_law_weight
+        self.adopted_ever[enact(self.policy, res, self.links[fi], soft_law_weight)] = True
+        self.decisions += int(res.decided)
+        self.messages[fi, agenda] = res.message(self.messages[fi, agenda])
         adapt(self.pop, fi, res, before, self.links[fi], self.config.behaviour)
         self._record(fi, res, before)
         return res

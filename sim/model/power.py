@@ -24,7 +24,8 @@ Exact values use generating functions (dynamic programming over coalition
 weights, by coalition size for Shapley-Shubik) in ``O(n log d * L)`` and
 ``O(n^2 log d * L)`` operations, where ``d`` is the number of distinct
 weights and ``L <= min(q, W - q + 1)`` the width of the weight table; they
-never enumerate the ``2^n`` coalitions. Larger or non-integer games are
+never enumerate the ``2^n`` coalitions. Larger games with equal weights are
+exact by symmetry (``1/n`` each); other larger or non-integer games are
 estimated by Monte Carlo with a reported standard error.
 """
 
@@ -75,7 +76,7 @@ class PowerIndex:
     exact : bool
         True if computed exactly, False if estimated by sampling.
     method : str
-        How it was computed: ``"generating-function"``,
+        How it was computed: ``"generating-function"``, ``"symmetry"``,
         ``"monte-carlo-coalitions"`` or ``"monte-carlo-permutations"``.
     """
 
@@ -133,6 +134,15 @@ def _integer_plan(
     if work > MAX_EXACT_WORK:
         return None
     return int_weights, int_quota
+
+
+def _symmetric(w: np.ndarray) -> PowerIndex | None:
+    """A game in which every player has the same positive weight: by symmetry each index is
+    exactly ``1/n`` whatever the (valid) quota. Used where the generating function would
+    not be (too many players), so one vote per member needs no sampling at any size."""
+    if w[0] > 0 and np.all(w == w[0]):
+        return PowerIndex(np.full(w.size, 1.0 / w.size), np.zeros(w.size), True, "symmetry")
+    return None
 
 
 def _require_rng(rng: np.random.Generator | None, why: str) -> np.random.Generator:
@@ -398,6 +408,8 @@ def banzhaf(
         swings = _exact_swings(*plan, by_size=False)
         values = swings / swings.sum()
         return PowerIndex(values, np.zeros(w.size), exact=True, method="generating-function")
+    if (symmetric := _symmetric(w)) is not None:
+        return symmetric
     generator = _require_rng(rng, _sampling_reason(w, exact_limit))
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
@@ -453,6 +465,8 @@ def shapley_shubik(
         phi = _exact_swings(*plan, by_size=True)
         values = phi / phi.sum()  # sums to 1 already; this only removes rounding
         return PowerIndex(values, np.zeros(w.size), exact=True, method="generating-function")
+    if (symmetric := _symmetric(w)) is not None:
+        return symmetric
     generator = _require_rng(rng, _sampling_reason(w, exact_limit))
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")

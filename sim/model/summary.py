@@ -15,6 +15,7 @@ import pandas as pd
 from sim.model import metrics, power
 from sim.model.config import GROUPS
 from sim.model.forums.membership import MEMBER
+from sim.model.forums.registry import RULE_KINDS, describe
 from sim.model.population import DEVELOPED, DEVELOPING
 
 HEADLINE = [
@@ -83,30 +84,31 @@ def _forum_rows(meetings: pd.DataFrame, outcomes: pd.DataFrame, forum: str) -> l
 
 
 def _power_rows(model) -> list[dict]:
-    """A priori voting power of each group where votes decide, in the final year.
+    """A priori voting power of each group in every game a forum's rules imply, final year.
 
-    For a forum deciding by ``majority``, the game is one vote per member with
-    quota ``max(floor(n/2) + 1, ceil(threshold * n))``; for a ratifying ``board``,
-    one vote per director with quota ``ceil(supermajority * b)`` (the power to
-    decline advice). Each group's power is the sum of its voters' normalised
-    Banzhaf and Shapley-Shubik indices (:mod:`sim.model.power`; exact for these sizes).
+    Each rule that declares a :class:`~sim.model.forums.registry.VotingGame` (the
+    decision rule: majority, consensus as a veto game, rough consensus; the
+    ratification rule: a board's supermajority to decline advice) contributes one
+    game: one vote per voter — the forum's members, or the board's directors
+    (``board_*`` metrics) — and the rule's quota. Each group's power is the sum of
+    its voters' normalised Banzhaf and Shapley-Shubik indices (:mod:`sim.model.power`;
+    exact for these sizes). A chair's summary implies no game.
     """
-
     rows = []
     for fi, (name, f) in enumerate(zip(model.forum_names, model.forums, strict=True)):
-        games = []
-        if f.decision == "majority":
-            groups = model.pop.group[model.roles(fi) == MEMBER]
-            n = len(groups)
-            quota = max(n // 2 + 1, int(np.ceil(f.threshold * n - 1e-9)))
-            games.append(("", groups, quota))
-        if f.ratification == "board":
-            seats = f.board_seats
-            groups = np.repeat([GROUPS.index(g) for g in seats], list(seats.values()))
-            games.append(("board_", groups, int(np.ceil(f.supermajority * len(groups) - 1e-9))))
-        for prefix, groups, quota in games:
+        for kind in RULE_KINDS:
+            game = describe(kind, getattr(f, kind)).game
+            if game is None:
+                continue
+            if game.voters == "board":
+                seats = f.board_seats
+                groups = np.repeat([GROUPS.index(g) for g in seats], list(seats.values()))
+            else:
+                groups = model.pop.group[model.roles(fi) == MEMBER]
             if len(groups) == 0:
                 continue
+            prefix = "board_" if game.voters == "board" else ""
+            quota = game.quota(len(groups), f)
             weights = np.ones(len(groups))
             for metric, index in (("banzhaf_power", power.banzhaf),
                                   ("shapley_shubik_power", power.shapley_shubik)):  # fmt: skip

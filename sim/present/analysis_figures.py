@@ -13,9 +13,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.analysis.sensitivity import Metric, SensitivityStudy, StageResult
+from sim.analysis.sensitivity import StageResult
 from sim.present import plots
 from sim.present.plots import param_label
+from sim.studies.spec import Metric, SensitivityStudy
 
 
 def sensitivity_figures(study: SensitivityStudy, results: Sequence[StageResult], out: Path) -> None:
@@ -46,7 +47,7 @@ def plot_morris(
     with plt.rc_context(plots.STYLE):
         fig, axes = plt.subplots(1, len(metrics), figsize=plots.SLIDE, squeeze=False)
         for ax, m in zip(axes[0], metrics, strict=True):
-            t = indices[indices["metric"] == m.name]
+            t = indices[indices["metric"] == m.key]
             ax.errorbar(t["mu_star"], t["sigma"], xerr=t["mu_star_conf"], fmt="o", ms=6,
                         color=plots.OKABE_ITO["blue"], ecolor="#9ab", capsize=3)  # fmt: skip
             lim = max(float(t["mu_star"].max()), float(t["sigma"].max()), 1e-12) * 1.15
@@ -56,7 +57,7 @@ def plot_morris(
                             xytext=(4, 3), textcoords="offset points")  # fmt: skip
             ax.set_xlabel("μ*: mean |elementary effect| over the range\n(units of the measure)")
             ax.set_ylabel("σ: sd of elementary effects (units of the measure)")
-            ax.set_title(plots._wrap(m.label or m.name.replace("_", " "), 45))
+            ax.set_title(plots._wrap(m.label, 45))
             ax.set_xlim(0, lim)
             ax.set_ylim(0, lim)
             ax.legend(loc="upper left", frameon=False)
@@ -87,7 +88,7 @@ def plot_sobol(
     with plt.rc_context(plots.STYLE):
         fig, axes = plt.subplots(1, len(metrics), figsize=plots.SLIDE, squeeze=False)
         for ax, m in zip(axes[0], metrics, strict=True):
-            t = indices[indices["metric"] == m.name].reset_index(drop=True)
+            t = indices[indices["metric"] == m.key].reset_index(drop=True)
             x = np.arange(len(t))
             ax.bar(x - 0.2, t["S1"], 0.4, yerr=t["S1_conf"], capsize=4,
                    color=plots.OKABE_ITO["blue"], label="S1 (first order)")  # fmt: skip
@@ -96,7 +97,7 @@ def plot_sobol(
             ax.set_xticks(x, [_short(p) for p in t["parameter"]], rotation=25, ha="right")
             ax.axhline(0, color="black", lw=0.8)
             ax.set_ylabel("share of output variance (dimensionless)")
-            ax.set_title(plots._wrap(m.label or m.name.replace("_", " "), 45))
+            ax.set_title(plots._wrap(m.label, 45))
             ax.legend(frameon=False)
         title = "Sobol indices: share of the variance of each equity measure"
         caption = "Error bars: 95% bootstrap intervals (SALib). ST - S1: interactions."

@@ -31,13 +31,12 @@ from mesa.visualization import SolaraViz
 from sim.model import GovernanceModel
 from sim.model.compose import CONFIG_DIR, load_config, scenarios
 from sim.model.config import GROUP_LABELS, GROUPS, ConfigError, GovsimConfig, LinkConfig
+from sim.model.forums import RULE_INFO, RULES
 from sim.present.plots import GROUP_COLOURS
 
 AS_IN_SCENARIO = "as in scenario"
 """Value of a forum lever that keeps the scenario's own design."""
 
-DECISION_RULES = ("consensus", "majority", "rough_consensus", "none")
-"""Decision rules offered on the page (see :mod:`sim.model.forums.decision`)."""
 
 MANDATE_WEIGHT = 0.3
 """Authority a formal mandate adds when the dashboard switches one on (as in ``cstd_anchor``)."""
@@ -53,6 +52,19 @@ def scenario_config(scenario: str, overrides: tuple[str, ...] = ()) -> GovsimCon
     Callers must not mutate the result (:class:`DashboardModel` deep-copies it).
     """
     return load_config(scenario, overrides)
+
+
+def decision_rules() -> list[str]:
+    """The decision rules offered on the page: every registered one (a new rule appears here
+    as soon as it is registered; see :mod:`sim.model.forums.decision`)."""
+    return list(RULES["decision"])
+
+
+def supermajority_field(rule_name: str) -> str | None:
+    """The forum field the supermajority lever sets under decision rule ``rule_name``: the
+    share of votes its voting game asks for (``threshold`` for ``majority``), or None."""
+    info = RULE_INFO["decision"].get(rule_name)
+    return info.game.share if info is not None and info.game is not None else None
 
 
 def forum_choices() -> list[str]:
@@ -72,7 +84,8 @@ def lever_overrides(
 
     Levers at :data:`AS_IN_SCENARIO` (``funded_slots`` < 0) add nothing, and so does a
     value equal to the scenario's; ``threshold`` applies only when the forum's
-    decision rule (chosen or the scenario's) is ``majority``. A forum the
+    decision rule (chosen or the scenario's) is a vote whose game asks for a share
+    of the votes (:func:`supermajority_field`: ``majority``). A forum the
     scenario does not include gets no overrides.
     """
     if forum not in base.forum:
@@ -81,8 +94,9 @@ def lever_overrides(
     rule = f.decision if decision_rule == AS_IN_SCENARIO else decision_rule
     if rule != f.decision:
         out.append(f"{key}.decision={rule}")
-    if rule == "majority" and not np.isclose(threshold, f.threshold):
-        out.append(f"{key}.threshold={round(float(threshold), 4)}")
+    share = supermajority_field(rule)
+    if share is not None and not np.isclose(threshold, getattr(f, share)):
+        out.append(f"{key}.{share}={round(float(threshold), 4)}")
     if funded_slots >= 0 and (f.support != "funded_slots" or funded_slots != f.funded_slots):
         out += [f"{key}.support=funded_slots", f"{key}.funded_slots={int(funded_slots)}"]
     if remote != AS_IN_SCENARIO and (remote == "on") != f.remote:
@@ -120,7 +134,7 @@ class DashboardModel(GovernanceModel):
             with Mesa's own ``Model.scenario``).
         forum: the forum the forum levers redesign.
         decision_rule: that forum's decision rule, or "as in scenario".
-        threshold: share of votes needed to adopt when the rule is ``majority``.
+        threshold: share of votes needed to adopt when the rule is a vote (``majority``).
         funded_slots: funded travel slots per meeting in that forum (< 0: as in scenario).
         remote: remote participation in that forum: "on", "off" or "as in scenario".
         mandate: formal UNGA/ECOSOC mandate on that forum: "on", "off" or "as in scenario".
@@ -437,12 +451,12 @@ MODEL_PARAMS: dict[str, Any] = {
         "label": "Forum to redesign",
     },
     "decision_rule": {
-        "type": "Select", "value": AS_IN_SCENARIO, "values": [AS_IN_SCENARIO, *DECISION_RULES],
+        "type": "Select", "value": AS_IN_SCENARIO, "values": [AS_IN_SCENARIO, *decision_rules()],
         "label": "Decision rule",
     },
     "threshold": {
         "type": "SliderFloat", "value": 0.67, "min": 0.5, "max": 1.0, "step": 0.01,
-        "label": "Supermajority (majority rule)",
+        "label": "Supermajority (voting rules)",
     },
     "funded_slots": {
         "type": "SliderInt", "value": -1, "min": -1, "max": 100, "step": 1,

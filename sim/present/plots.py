@@ -7,7 +7,7 @@ axis labels with units; intervals always drawn (95% t-intervals over
 replicates); a source line at the bottom naming the study, replicates, root
 seed and git commit. Uses matplotlib's Agg backend (no display needed).
 
-Standard figures (see :data:`sim.studies.experiment.FIGURE_KINDS`):
+Standard figures (see :data:`sim.studies.spec.FIGURE_KINDS`):
 ``scenario_comparison``, ``metric_vs_parameter``, ``heatmap``,
 ``participation_over_time``, ``representation_by_group``, ``representation_by_region``.
 """
@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.model.config import GROUP_LABELS, GROUPS, REGIONS  # noqa: E402
-from sim.studies.experiment import Metric
+from sim.studies.spec import Metric
 from sim.studies.stats import baseline_of, summarise
 
 OKABE_ITO = {

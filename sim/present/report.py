@@ -24,7 +24,7 @@ from sim.model.config import as_config
 from sim.model.forums.links import resolve_links
 from sim.present import plots
 from sim.studies import stats
-from sim.studies.experiment import parse_study
+from sim.studies.spec import parse_study
 from sim.studies.store import aggregate, read_manifest
 
 PARAMETERS = [

@@ -1,6 +1,6 @@
 """Running a study's runs: one run as a tidy table, many in a process pool, resumable.
 
-:func:`run_spec` turns one :class:`~sim.studies.experiment.RunSpec` into the long
+:func:`run_spec` turns one :class:`~sim.studies.spec.RunSpec` into the long
 table a study stores; :func:`execute` runs every spec the
 :class:`~sim.studies.store.RunStore` does not hold yet, in a process pool with a
 progress bar, recording failures instead of stopping.
@@ -18,12 +18,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from sim.model import GovernanceModel
+from sim.model.model import run_seed
 from sim.model.summary import run_summary
-from sim.studies.experiment import RunSpec
+from sim.studies.spec import RunSpec
 from sim.studies.store import RunStore
 
 log = logging.getLogger("govsim.execute")
@@ -64,13 +64,14 @@ def _yearly_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def run_spec(spec: RunSpec) -> pd.DataFrame:
     """Run one spec and return its stored table (see :data:`TABLE_COLUMNS`).
 
-    The model gets ``SeedSequence(root_seed, spawn_key=(replicate,))``; the
+    The model gets ``run_seed(root_seed, replicate)`` =
+    ``SeedSequence(root_seed, spawn_key=(replicate,))``; the
     table holds :func:`sim.model.summary.run_summary` (``kind = summary``), per-issue
     coverage and the participation rate per year by forum and group
     (``kind = yearly``).
     """
 
-    rng = np.random.SeedSequence(spec.root_seed, spawn_key=(spec.replicate,))
+    rng = run_seed(spec.root_seed, spec.replicate)
     model = GovernanceModel(config=spec.config, rng=rng).run()
     tables = model.tables()
     summary = run_summary(model)
@@ -115,9 +116,7 @@ def _pool_context():
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(
-            ["sim.studies.experiment", "sim.model.model", "sim.model.summary"]
-        )
+        ctx.set_forkserver_preload(["sim.studies.spec", "sim.model.model", "sim.model.summary"])
         return ctx
     return multiprocessing.get_context("spawn")
 

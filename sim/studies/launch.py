@@ -46,8 +46,8 @@ from sim.errors import UsageError
 from sim.model.config import GovsimConfig, as_config, register_configs, to_container
 from sim.resources import CONFIG_DIR, PACKAGE
 from sim.studies.execute import ExecutionReport, execute, run_spec
-from sim.studies.experiment import Study, expand, study_meta
 from sim.studies.provenance import provenance
+from sim.studies.spec import Study, expand, study_meta
 from sim.studies.store import (
     RunStore,
     aggregate,
@@ -394,7 +394,7 @@ def format_status(statuses: Sequence[StudyStatus], errors: bool = True) -> str:
 # --------------------------------------------------------------------------------------
 
 LAUNCHERS = {
-    "local": "sim.studies.experiment.execute: a process pool on this machine, no Hydra",
+    "local": "sim.studies.execute.execute: a process pool on this machine, no Hydra",
     "basic": "Hydra's basic launcher: the shards one after another in one process",
     "joblib": "hydra-joblib-launcher: shards in parallel processes on this machine",
     "submitit_local": "hydra-submitit-launcher: each shard a submitit job on this machine",
@@ -469,7 +469,7 @@ def run_shard(plan_path: str | Path, shard: int) -> dict[str, int]:
 
     A run that raises is recorded as failed (with its traceback) and the shard
     goes on. Stored runs are skipped, so a shard started twice does no work
-    twice. (Deliberately not :func:`sim.studies.experiment.execute`, which first removes
+    twice. (Deliberately not :func:`sim.studies.execute.execute`, which first removes
     every temporary in the store and so must not run beside other shards.)
 
     Returns
@@ -594,11 +594,11 @@ def execute_with_launcher(
     Parameters
     ----------
     specs
-        :class:`sim.studies.experiment.RunSpec` objects (those already stored are skipped).
+        :class:`sim.studies.spec.RunSpec` objects (those already stored are skipped).
     store
         The study's results store; every shard writes into it.
     launcher
-        ``local`` (:func:`sim.studies.experiment.execute`, no Hydra; ``jobs=N`` sets its
+        ``local`` (:func:`sim.studies.execute.execute`, no Hydra; ``jobs=N`` sets its
         processes), ``basic``, ``joblib``, ``submitit_local``, ``submitit_slurm``,
         ``ray`` or the name of a config in ``configs/hydra/launcher/``.
     shards
@@ -609,7 +609,7 @@ def execute_with_launcher(
 
     Returns
     -------
-    sim.studies.experiment.ExecutionReport
+    sim.studies.execute.ExecutionReport
         Keys run now, keys already stored, and failures with their error, read
         back from the store (so it is right whatever happened to the launcher).
     """

@@ -43,7 +43,7 @@ def t_interval(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> di
 
 
 def select(table: pd.DataFrame, metric: Any) -> pd.DataFrame:
-    """Rows of the whole-run summary for one metric selector (``sim.studies.experiment.Metric``)."""
+    """Rows of the whole-run summary for one metric selector (``sim.studies.spec.Metric``)."""
     t = table
     mask = (
         (t["kind"] == "summary")

@@ -175,7 +175,7 @@ def write_manifest(root: Path | str, specs: Iterable[Any], meta: Mapping[str, An
     root
         The results folder.
     specs
-        Run specs (:class:`sim.studies.experiment.RunSpec`) or manifest entries (dicts with
+        Run specs (:class:`sim.studies.spec.RunSpec`) or manifest entries (dicts with
         key, scenario, grid, replicate, seed).
     meta
         Study meta: name, study file text, root seed, provenance, ...

@@ -7,21 +7,40 @@ Importing this package registers every built-in rule.
 """
 
 from sim.model.forums import agenda, attendance, decision, deliberation, membership, voice  # noqa: F401
-from sim.model.forums.links import LINK_KINDS, ForumLinks, meeting_order, resolve_links
-from sim.model.forums.meeting import MeetingResult, adapt, agenda_of, hold_meeting
-from sim.model.forums.registry import RULE_KINDS, RULES, register, rule
+from sim.model.forums.links import LINK_KINDS, LINKS, ForumLinks, meeting_order, resolve_links
+from sim.model.forums.meeting import MeetingResult, adapt, agenda_of, enact, hold_meeting
+from sim.model.forums.registry import (
+    RULE_INFO,
+    RULE_KINDS,
+    RULES,
+    RuleInfo,
+    VotingGame,
+    describe,
+    register,
+    rule,
+    rule_table,
+    unregister,
+)
 
 __all__ = [
+    "LINKS",
     "LINK_KINDS",
     "RULES",
+    "RULE_INFO",
     "RULE_KINDS",
     "ForumLinks",
     "MeetingResult",
+    "RuleInfo",
+    "VotingGame",
     "adapt",
     "agenda_of",
+    "describe",
+    "enact",
     "hold_meeting",
     "meeting_order",
     "register",
     "resolve_links",
     "rule",
+    "rule_table",
+    "unregister",
 ]

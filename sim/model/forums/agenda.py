@@ -14,25 +14,27 @@ import numpy as np
 from sim.model.forums.registry import register
 
 
-@register("scope", "all")
+@register("scope", "all", source="–")
 def all_issues(kinds: np.ndarray, names=None, forum=None) -> np.ndarray:
     """Every issue."""
     return np.ones(len(kinds), bool)
 
 
-@register("scope", "public_policy")
+@register("scope", "public_policy", source="Tunis Agenda ¶35, ¶69")
 def public_policy_only(kinds: np.ndarray, names=None, forum=None) -> np.ndarray:
     """International public-policy issues only (the Tunis Agenda's enhanced cooperation)."""
     return np.asarray(kinds) == "public_policy"
 
 
-@register("scope", "technical")
+@register(
+    "scope", "technical", source="Tunis Agenda ¶69 (day-to-day technical and operational matters)"
+)
 def technical_only(kinds: np.ndarray, names=None, forum=None) -> np.ndarray:
     """Technical and operational issues only (with their public-policy aspects, as at the GAC)."""
     return np.asarray(kinds) == "technical"
 
 
-@register("scope", "listed")
+@register("scope", "listed", source="ASSUMPTION (emerging-issues forum)", params=("scope_issues",))
 def listed_issues(kinds: np.ndarray, names, forum) -> np.ndarray:
     """Only the issues named in ``forum.scope_issues`` (e.g. emerging issues: AI, cybersecurity)."""
     return np.isin(np.asarray(names), list(forum.scope_issues))

@@ -19,12 +19,39 @@ mechanism was unacceptable to its proponents even though it changed nothing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.model.config import ForumConfig
-from sim.model.forums.registry import register
+from sim.model.forums.registry import VotingGame, register
+
+# What each rule's objections or votes mean as an a priori voting game (one vote per voter,
+# ``quota(n, forum)`` votes win; a quota <= 0 means nobody can block): the power indices of
+# the run summary read these.
+UNANIMITY_GAME = VotingGame(
+    voters="members",
+    quota=lambda n, f: n - f.blocking_objections + 1,
+    formula="n − blocking_objections + 1 (1 objection blocks: unanimity, a veto each)",
+)
+ROUGH_CONSENSUS_GAME = VotingGame(
+    voters="members",
+    quota=lambda n, f: n - math.floor(f.threshold * n + 1e-9),
+    formula="n − ⌊threshold·n⌋ (at most a threshold share may object)",
+)
+MAJORITY_GAME = VotingGame(
+    voters="members",
+    quota=lambda n, f: max(n // 2 + 1, math.ceil(f.threshold * n - 1e-9)),
+    formula="max(⌊n/2⌋+1, ⌈threshold·n⌉)",
+    share="threshold",
+)
+BOARD_GAME = VotingGame(
+    voters="board",
+    quota=lambda n, f: math.ceil(f.supermajority * n - 1e-9),
+    formula="⌈supermajority·b⌉ of b directors (the power to decline advice)",
+    share="supermajority",
+)
 
 
 @dataclass(frozen=True)
@@ -77,14 +104,20 @@ def _bargain(position, weight, salience, proposal, status_quo, forum, behaviour,
     return p, obj
 
 
-@register("decision", "none")
+@register("decision", "none", source="IGF practice: chair's summary and messages", decides=False)
 def chair_summary(position, weight, salience, proposal, status_quo, forum, behaviour):
     """No decision: the chair's summary records the proposal (IGF messages)."""
     k = len(proposal)
     return Decision(np.zeros(k, bool), proposal.copy(), np.zeros(k, int))
 
 
-@register("decision", "consensus")
+@register(
+    "decision",
+    "consensus",
+    source="GAC Operating Principle 47; CSTD and WGEC practice",
+    params=("blocking_objections", "concession_rounds"),
+    game=UNANIMITY_GAME,
+)
 def consensus(position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour):
     """Consensus as the absence of formal objection, after concession rounds.
 
@@ -100,7 +133,13 @@ def consensus(position, weight, salience, proposal, status_quo, forum: ForumConf
     return Decision(adopted, p, n_obj)
 
 
-@register("decision", "rough_consensus")
+@register(
+    "decision",
+    "rough_consensus",
+    source="NetMundial 2014; IETF RFC 7282",
+    params=("threshold", "concession_rounds"),
+    game=ROUGH_CONSENSUS_GAME,
+)
 def rough_consensus(
     position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour
 ):
@@ -117,7 +156,13 @@ def rough_consensus(
     return Decision(adopted, p, obj.sum(axis=0))
 
 
-@register("decision", "majority")
+@register(
+    "decision",
+    "majority",
+    source="ECOSOC functional commissions, E/5975/Rev.1 rules 56-58",
+    params=("threshold",),
+    game=MAJORITY_GAME,
+)
 def majority(position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour):
     """One member one vote against the status quo, no concessions.
 
@@ -132,13 +177,19 @@ def majority(position, weight, salience, proposal, status_quo, forum: ForumConfi
     return Decision(adopted, proposal.copy(), (~yes).sum(axis=0))
 
 
-@register("ratification", "none")
+@register("ratification", "none", source="–")
 def no_ratification(adopted, outcome, status_quo, board_position, board_salience, forum):
     """The forum's decision stands."""
     return adopted, np.zeros(len(adopted), bool)
 
 
-@register("ratification", "board")
+@register(
+    "ratification",
+    "board",
+    source="ICANN Bylaws after the 2016 IANA transition (60% to decline GAC advice)",
+    params=("board_seats", "supermajority", "board_deference"),
+    game=BOARD_GAME,
+)
 def board_review(adopted, outcome, status_quo, board_position, board_salience, forum: ForumConfig):
     """Advice goes to a board that may decline it only with a supermajority.
 

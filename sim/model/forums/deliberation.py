@@ -171,13 +171,18 @@ def _hk_compiled(x, weight, stubbornness, confidence, rounds, kernel):
     )
 
 
-@register("deliberation", "none")
+@register("deliberation", "none", source="benchmark")
 def no_deliberation(position, weight, stubbornness, confidence, rounds):
     """Positions do not move."""
     return position
 
 
-@register("deliberation", "hegselmann_krause")
+@register(
+    "deliberation",
+    "hegselmann_krause",
+    source="Hegselmann & Krause 2002",
+    params=("confidence", "rounds"),
+)
 def hegselmann_krause(position, weight, stubbornness, confidence, rounds):
     """Weighted bounded-confidence averaging with stubbornness (Hegselmann & Krause 2002).
 

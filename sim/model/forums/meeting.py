@@ -25,37 +25,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.config import GROUPS, REGIONS, ROLES, BehaviourConfig, ForumConfig
+from sim.model.config import GROUPS, BehaviourConfig, ForumConfig
+from sim.model.forums.attendance import ONSITE, REMOTE, attend
 from sim.model.forums.decision import compromise_proposal
 from sim.model.forums.links import ForumLinks
 from sim.model.forums.membership import MEMBER, PARTICIPANT
-from sim.model.forums.registry import rule
+from sim.model.forums.registry import describe, rule
 from sim.model.population import Population
 
-ONSITE, REMOTE = 2, 1
-
-# Relative cost of travel between UN regional groups (row: home, column: host),
-# 1 = the longest trips. An assumption from typical flight distances between the
-# groups' centres (Addis Ababa, Bangkok, Warsaw, São Paulo/Mexico City, Geneva/New
-# York); documented in docs/ODD.md §6.
-TRAVEL = np.array([
-    #  AF   AP   EE   GR   WE
-    [0.3, 0.8, 0.6, 0.9, 0.6],  # African
-    [0.8, 0.4, 0.7, 1.0, 0.8],  # Asia-Pacific
-    [0.6, 0.7, 0.2, 0.9, 0.3],  # Eastern European
-    [0.9, 1.0, 0.9, 0.4, 0.6],  # GRULAC
-    [0.6, 0.8, 0.3, 0.6, 0.3],  # WEOG
-])  # fmt: skip
-# Typical time-zone gap between groups, as a share of 12 hours (an assumption).
-# Remote participants lose voice with the gap (Bayer et al., Climatic Change 2024).
-TIMEZONE = np.array([
-    [0.0, 0.4, 0.1, 0.4, 0.1],
-    [0.4, 0.2, 0.4, 1.0, 0.6],
-    [0.1, 0.4, 0.0, 0.5, 0.1],
-    [0.4, 1.0, 0.5, 0.1, 0.4],
-    [0.1, 0.6, 0.1, 0.4, 0.2],
-])  # fmt: skip
-assert TRAVEL.shape == TIMEZONE.shape == (len(REGIONS), len(REGIONS))
+__all__ = ["ONSITE", "REMOTE", "MeetingResult", "adapt", "agenda_of", "enact", "hold_meeting"]
 
 STAKEHOLDER = np.array([0, 0, 1, 2, 3, 4])
 """Group code -> stakeholder group (governments together), for per-group microphones."""
@@ -85,22 +63,22 @@ class MeetingResult:
     def present(self) -> np.ndarray:
         return self.modes > 0
 
+    @property
+    def decided(self) -> bool:
+        """A decisional meeting that adopted something."""
+        return bool(self.decisional and self.adopted.any())
+
+    def message(self, previous: np.ndarray) -> np.ndarray:
+        """What the forum passes on through ``feeds`` links, per agenda issue: the adopted
+        outcome, the chair's summary at a non-decisional forum, else the last proposal
+        (``previous`` where none is known)."""
+        text = np.where(self.adopted | (not self.decisional), self.outcome, self.proposal)
+        return np.where(np.isfinite(text), text, previous)
+
 
 def _cross(rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.ix_(rows, columns)`` for integer index arrays, without its generic checks."""
     return rows[:, None], columns
-
-
-def _median(values: np.ndarray) -> float:
-    """``np.median`` of a finite 1-D array, bit for bit, without its generic machinery."""
-    n = len(values)
-    if n == 0:
-        return np.nan
-    half = n // 2
-    if n % 2:
-        return np.partition(values, half)[half]
-    part = np.partition(values, (half - 1, half))
-    return (part[half - 1] + part[half]) / 2.0
 
 
 def agenda_of(forum: ForumConfig, issue_kinds: np.ndarray, issue_names) -> np.ndarray:
@@ -135,47 +113,15 @@ def hold_meeting(
         board: (b, k) positions and saliences of the ratifying board's directors.
         behaviour: behavioural parameters; rng: the model's generator.
     """
-    b = behaviour
     idx = np.flatnonzero(roles > 0)
     r = roles[idx]
-    region = pop.region[idx]
     capacity, expertise = pop.capacity[idx], pop.expertise[idx]
     is_member = r == MEMBER
+    decision_rule = describe("decision", forum.decision)
 
-    # 2. benefit and cost of each mode
-    potential = capacity * expertise
-    influence = np.array([b.role_influence[x] for x in ROLES])[r] * potential
-    influence /= potential + _median(potential)
-    fit = pop.ms_preference[idx]
-    if forum.venue_type == "multilateral":
-        fit = 1.0 - fit
-    agenda_salience = pop.salience[_cross(idx, agenda)].mean(axis=1)
-    benefit = (
-        b.benefit_scale
-        * pop.engagement[idx, fi]
-        * agenda_salience
-        * (0.5 + fit)
-        * (b.networking_value + links.authority * influence)
-    )
-    remote_factor = forum.remote_voice * (1.0 - b.timezone_penalty * TIMEZONE[region, host])
-    subsidy = 1.0 - links.subsidy * is_member
-
-    # 3. support and attendance
-    funded = rule("support", forum.support)(pop, idx, r, forum)
-    cost = b.travel_cost_scale * TRAVEL[region, host] * np.maximum(capacity - funded, 0.0)
-    cost *= subsidy
-    onsite_cost = b.cost_aversion * cost / pop.resources[idx]
-    modes = rule("attendance", forum.attendance)(
-        (benefit, benefit * remote_factor),
-        onsite_cost,
-        b.remote_cost * subsidy,
-        cost <= pop.budget[idx],
-        np.full(len(idx), forum.remote),
-        b.logit_noise,
-        rng,
-    )
-    cost = np.where(modes == ONSITE, cost, 0.0)
-    pop.budget[idx] -= cost
+    # 2-3. benefit and cost of each mode, support, attendance choice, travel paid
+    came = attend(pop, idx, r, forum, fi, links, host, agenda, behaviour, rng)
+    modes, remote_factor = came.modes, came.remote_factor
 
     # 4. voice
     role_voice = np.where(is_member, 1.0, np.where(r == PARTICIPANT, forum.participant_voice, 0.0))
@@ -201,19 +147,16 @@ def hold_meeting(
 
     # 6. proposal, decision, ratification
     decide = present[is_member[present]]
-    if len(decide) == 0 and forum.decision == "none":
+    if len(decide) == 0 and not decision_rule.decides:  # a chair summarises the speakers
         decide = present[voice[present] > 0]
     pos = pop.position[_cross(idx[decide], agenda)]
     sal = pop.salience[_cross(idx[decide], agenda)]
-    proposal = compromise_proposal(pos, voice[decide], sal)
-    for source, w in links.feeds:
-        fed = messages[source, agenda]
-        proposal = np.where(
-            np.isfinite(fed) & np.isfinite(proposal), (1 - w) * proposal + w * fed, proposal
-        )
+    proposal = links.pull_toward_feeds(
+        compromise_proposal(pos, voice[decide], sal), messages, agenda
+    )
     status_quo = policy[agenda]
-    decision = rule("decision", forum.decision)(
-        pos, voice[decide], sal, proposal, status_quo, forum, b
+    decision = decision_rule.function(
+        pos, voice[decide], sal, proposal, status_quo, forum, behaviour
     )
     adopted, declined = rule("ratification", forum.ratification)(
         decision.adopted,
@@ -227,9 +170,9 @@ def hold_meeting(
         idx=idx,
         roles=r,
         modes=modes,
-        funded=funded & (modes == ONSITE),
+        funded=came.funded & (modes == ONSITE),
         voice=voice,
-        cost=cost,
+        cost=came.cost,
         agenda=agenda,
         proposal=proposal,
         outcome=decision.outcome,
@@ -237,8 +180,27 @@ def hold_meeting(
         objections=decision.objections,
         declined=declined,
         host=host,
-        decisional=forum.decision != "none",
+        decisional=decision_rule.decides,
     )
+
+
+def enact(
+    policy: np.ndarray, result: MeetingResult, links: ForumLinks, soft_law_weight: float
+) -> np.ndarray:
+    """Move ``policy`` (in place) toward what a decisional meeting adopted.
+
+    ``q_k <- q_k + A_f · (1 if binding else soft_law_weight) · (o_k - q_k)`` for each
+    adopted issue k (:meth:`ForumLinks.policy_weight`: a mandate makes a forum
+    binding). Returns the issues settled by a binding adoption (empty when the
+    forum is not binding or adopted nothing): they count for policy coverage.
+    """
+    if not result.decided:
+        return result.agenda[:0]
+    won = result.agenda[result.adopted]
+    policy[won] += links.policy_weight(soft_law_weight) * (
+        result.outcome[result.adopted] - policy[won]
+    )
+    return won if links.binding else won[:0]
 
 
 def adapt(
@@ -282,5 +244,5 @@ def adapt(
     e[away] += 0.25 * b.engagement_rate * (pop.engagement0[away, fi] - e[away])
 
     gain = b.expertise_gain * np.where(modes[present] == ONSITE, 1.0, 0.5)
-    gain = gain + b.expertise_gain * links.subsidy * (result.roles[present] == MEMBER)
+    gain = gain + links.expertise_bonus(b.expertise_gain, result.roles[present] == MEMBER)
     pop.expertise[who] += gain * (1.0 - pop.expertise[who])

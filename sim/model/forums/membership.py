@@ -52,13 +52,18 @@ def _election_weights(pop: Population, forum_index: int) -> np.ndarray:
     return pop.engagement[:, forum_index] * np.sqrt(pop.resources)
 
 
-@register("membership", "open")
+@register("membership", "open", source="GAC Operating Principles; IGF", params=("roles",))
 def open_membership(pop, forum, seats, year, rng, forum_index=0):
     """Everyone takes the role of their group (``forum.roles``); there are no seats."""
     return default_roles(pop, forum), seats
 
 
-@register("membership", "regional_quota")
+@register(
+    "membership",
+    "regional_quota",
+    source="ECOSOC res. 2006/46 (CSTD: 43 seats, four-year terms)",
+    params=("seats", "term_years", "cohorts", "start_year", "roles"),
+)
 def regional_quota(pop, forum, seats, year, rng, forum_index=0):
     """Government seats by UN regional group, elected for staggered terms.
 
@@ -89,7 +94,12 @@ def regional_quota(pop, forum, seats, year, rng, forum_index=0):
     return roles, seats
 
 
-@register("membership", "fixed_composition")
+@register(
+    "membership",
+    "fixed_composition",
+    source="UNGA res. 67/195 and 70/125 (WGEC)",
+    params=("seats", "fixed_members", "group_seats", "roles"),
+)
 def fixed_composition(pop, forum, seats, year, rng, forum_index=0):
     """A working group chosen once: governments per region, named states, seats per group.
 

@@ -13,7 +13,11 @@ import numpy as np
 from sim.model.forums.registry import register
 
 
-@register("voice", "capacity")
+@register(
+    "voice",
+    "capacity",
+    source="Klöck, Baatz & Wendler 2025",
+)
 def capacity_voice(capacity, expertise, present_factor, stakeholder):
     """Voice ∝ delegation size × expertise × presence: large, expert delegations speak most.
 
@@ -23,13 +27,21 @@ def capacity_voice(capacity, expertise, present_factor, stakeholder):
     return capacity * expertise * present_factor
 
 
-@register("voice", "equal")
+@register(
+    "voice",
+    "equal",
+    source="ASSUMPTION (one actor, one voice)",
+)
 def equal_voice(capacity, expertise, present_factor, stakeholder):
     """One actor, one voice (up to the remote discount and role)."""
     return present_factor.astype(float)
 
 
-@register("voice", "equal_per_group")
+@register(
+    "voice",
+    "equal_per_group",
+    source="NetMundial 2014 (a microphone per group)",
+)
 def equal_per_group(capacity, expertise, present_factor, stakeholder):
     """Each stakeholder group present has the same total voice, equal per actor within it.
 
