@@ -53,15 +53,18 @@ def test_satisficing_counts_draws_meeting_the_goal_without_lowering_a_guard():
     assert s["base"] == 0.0
 
 
-def test_ranking_states_ties_when_the_paired_interval_covers_zero():
+def test_ranking_counts_who_beats_whom_and_states_ties():
     e = rb.design_effects(OUTCOMES, "closed", "base")
     r = rb.ranking(e)
     assert list(r.index) == ["B", "A", "base"]  # means 0.175, 0.15, 0
-    assert bool(r.loc["B", "tied_with_next"])  # B - A: 4 draws, -0.2..0.3: not separable
-    assert r.loc["A", "rank"] == r.loc["B", "rank"] == 1
-    clear = pd.DataFrame({"x": np.linspace(1.0, 1.1, 30), "y": np.linspace(0.0, 0.1, 30)})
+    # B - A over 4 draws: -0.2, 0.2, 0.3, -0.2: nothing separates them; both beat base
+    # only if their paired interval excludes zero (B: .1 .3 .2 .1 does; A: .3 .1 -.1 .3 not)
+    assert r.loc["A", "rank"] == r.loc["B", "rank"] == 1 and bool(r.loc["A", "tied_with_best"])
+    assert r.loc["base", "beaten_by"] == "B" and r.loc["base", "rank"] == 2
+    clear = pd.DataFrame({"x": np.linspace(1.0, 1.1, 30), "y": np.linspace(0.0, 0.1, 30),
+                          "z": np.linspace(0.5, 0.6, 30)})  # fmt: skip
     r2 = rb.ranking(clear)
-    assert not r2.loc["x", "tied_with_next"] and r2.loc["y", "rank"] == 2
+    assert list(r2["rank"]) == [1, 2, 3] and not r2.loc["z", "tied_with_best"]
 
 
 def test_prim_recovers_a_planted_box():

@@ -98,32 +98,43 @@ def satisficing(
 def ranking(
     effects: pd.DataFrame, larger_is_better: bool = True, confidence: float = 0.95
 ) -> pd.DataFrame:
-    """Designs ranked by mean effect; a design is tied with the next when their paired
-    difference's t-interval over draws covers zero.
+    """Designs ranked by how many others beat them, draw by draw.
+
+    Every pair of designs is compared by the paired t-interval of their difference
+    over draws. A design's ``rank`` is 1 + the number of designs that beat it (interval
+    entirely in their favour), so designs that nothing separates share a rank.
 
     Returns
     -------
     DataFrame
-        One row per design in rank order: ``rank`` (tied designs share the better
-        rank), ``mean``, ``lo``, ``hi`` (interval of the mean effect), ``vs_next_lo``,
-        ``vs_next_hi`` (interval of this design minus the next) and ``tied_with_next``.
+        One row per design, best first: ``rank``, ``mean``, ``lo``, ``hi`` (interval of
+        the mean effect), ``beaten_by`` (designs that beat it) and ``tied_with_best``
+        (the best design by mean does not beat it).
     """
     sign = 1.0 if larger_is_better else -1.0
-    order = (sign * effects.mean()).sort_values(ascending=False).index
-    rows, rank = [], 1
-    for i, d in enumerate(order):
+    order = list((sign * effects.mean()).sort_values(ascending=False).index)
+    beaten_by: dict[str, list[str]] = {d: [] for d in order}
+    for a in order:
+        for b in order:
+            if (
+                a != b
+                and _t_interval(sign * (effects[b] - effects[a]).to_numpy(), confidence)[0] > 0
+            ):
+                beaten_by[a].append(b)
+    best = order[0]
+    rows = []
+    for d in order:
         lo, hi = _t_interval(effects[d].to_numpy(), confidence)
-        row = {"design": d, "rank": rank, "mean": effects[d].mean(), "lo": lo, "hi": hi}
-        if i + 1 < len(order):
-            diff = sign * (effects[d] - effects[order[i + 1]]).to_numpy()
-            dlo, dhi = _t_interval(diff, confidence)
-            tied = bool(dlo <= 0.0)
-            row |= {"vs_next_lo": dlo, "vs_next_hi": dhi, "tied_with_next": tied}
-            rank = rank if tied else i + 2
-        else:
-            row |= {"vs_next_lo": np.nan, "vs_next_hi": np.nan, "tied_with_next": False}
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("design")
+        rows.append({
+            "design": d, "rank": 1 + len(beaten_by[d]), "mean": effects[d].mean(),
+            "lo": lo, "hi": hi, "beaten_by": ", ".join(beaten_by[d]),
+            "tied_with_best": best not in beaten_by[d],
+        })  # fmt: skip
+    return (
+        pd.DataFrame(rows)
+        .set_index("design")
+        .sort_values(["rank", "mean"], ascending=[True, not larger_is_better])
+    )
 
 
 def _t_interval(x: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -156,4 +167,6 @@ def summary(
             }
         )
     )
-    return out.join(ranking(effects, larger_is_better)[["rank", "mean", "lo", "hi"]])
+    ranked = ranking(effects, larger_is_better)
+    out = out.join(ranked[["rank", "mean", "lo", "hi", "beaten_by", "tied_with_best"]])
+    return out.loc[ranked.index]
