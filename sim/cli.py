@@ -34,13 +34,14 @@ import yaml
 from omegaconf import DictConfig
 
 from sim import __version__
-from sim.analysis import calibration, sensitivity
+from sim.analysis import calibration, exploration, sensitivity
 from sim.errors import ConfigError, UsageError
 from sim.model.compose import friendly_error, load_config
 from sim.model.config import GovsimConfig, as_config, register_configs
 from sim.model.forums import RULES
 from sim.model.summary import headline_table, scalar
 from sim.model.validate import check_value
+from sim.present import exploration_report
 from sim.present.analysis_figures import plot_fit, sensitivity_figures
 from sim.present.report import build_briefing
 from sim.resources import (
@@ -364,6 +365,36 @@ def calibrate(a: argparse.Namespace) -> None:
           (f"; config: {config_path}" if config_path else ""))  # fmt: skip
 
 
+def explore(a: argparse.Namespace) -> None:
+    """``govsim explore NAME``: every design across a sample of the assumptions."""
+    if a.samples is not None and a.samples < 2:
+        raise UsageError(f"--samples {a.samples}: give at least 2 draws")
+    study = load_study(a.name, kind="exploration", years=a.years, overrides=a.overrides)
+    if a.samples is not None:
+        study = study.model_copy(update={"samples": a.samples})
+    out = Path(a.out).resolve() if a.out else results_dir() / "explore" / study.name
+    n = len(study.designs) * study.samples * study.replicates
+    print(f"study {study.name}: {n} runs ({len(study.designs)} designs × {study.samples} draws"
+          f" × {study.replicates} replicates) -> {out}", file=sys.stderr)  # fmt: skip
+    opts = dict(o.split("=", 1) for o in a.launcher_opt if "=" in o)
+    check_launcher(a.launcher)
+    _, found, report, seconds = exploration.explore(
+        study, out, jobs=_jobs(a), progress=not a.quiet, launcher=a.launcher,
+        shards=a.shards, launcher_opts=opts,
+    )  # fmt: skip
+    print(f"{len(report.done)} runs done, {len(report.skipped)} already stored, "
+          f"{len(report.failed)} failed ({seconds:.1f} s)")  # fmt: skip
+    if report.failed:
+        for key, err in list(report.failed.items())[:10]:
+            print(f"  failed {key}: {err.splitlines()[0]}")
+        sys.exit(1)
+    path = exploration_report.briefing(study, found, out)
+    print("\nDoes the ranking hold?")
+    for line in exploration_report.findings(study, found):
+        print(f"  - {line}")
+    _print_briefing(path)
+
+
 # ----- dashboard -------------------------------------------------------------------------
 def dashboard(a: argparse.Namespace) -> None:
     """``govsim dashboard [--port N]``: serve the Solara app on 127.0.0.1.
@@ -534,6 +565,17 @@ def parser() -> argparse.ArgumentParser:
     _common(sa)
     sa.set_defaults(func=sensitivity_command)
 
+    x = sub.add_parser("explore", help="designs across a sample of uncertain assumptions")
+    x.add_argument("name", help="study name or path to a YAML file (kind: exploration)")
+    _common(x)
+    x.add_argument("--samples", type=int, default=None, help="replace the number of draws")
+    x.add_argument("--years", type=int, default=None, help="replace the horizon (years)")
+    x.add_argument("--launcher", default="local", help="as for `govsim experiment`")
+    x.add_argument("--shards", type=int, default=None, help="launcher jobs")
+    x.add_argument("--launcher-opt", action="append", default=[], metavar="KEY=VALUE")
+    x.add_argument("overrides", nargs="*", help="Hydra overrides applied to every run")
+    x.set_defaults(func=explore)
+
     c = sub.add_parser("calibrate", help="fit behaviour to observed IGF attendance")
     c.add_argument("name", help="study name or path to a YAML file")
     _common(c)
@@ -662,7 +704,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise UsageError(f"unknown command {argv[0]!r}; commands: {', '.join(commands)}")
         sub = commands[argv[0]]
         # a study's Hydra overrides may come before or after the flags
-        args = (sub.parse_intermixed_args if argv[0] == "experiment" else sub.parse_args)(argv[1:])
+        args = (
+            sub.parse_intermixed_args if argv[0] in ("experiment", "explore") else sub.parse_args
+        )(argv[1:])
         args.func(args)
     except (UsageError, ConfigError) as e:
         fail(str(e))

@@ -69,8 +69,8 @@ from sim.resources import DATA_DIR, add_user_config_dir, experiments_dirs
 from sim.studies.provenance import provenance
 from sim.studies.store import run_key
 
-KINDS = ("comparison", "sensitivity", "calibration")
-"""Kinds of study (``exploration`` is reserved for a later kind)."""
+KINDS = ("comparison", "sensitivity", "calibration", "exploration")
+"""Kinds of study."""
 
 # ----- measures ------------------------------------------------------------------------
 GROUP_METRICS = {
@@ -787,10 +787,98 @@ class CalibrationStudy(StudyBase):
         return self.optimiser.tol
 
 
+class Goal(_Schema):
+    """What a design should achieve in an exploration: a measure, its direction, a threshold.
+
+    ``direction: decrease`` for a measure that should fall (the attainment gap's change):
+    a design's *improvement* in a draw is then minus its design effect.
+    """
+
+    metric: str = "attainment_gap_change"
+    direction: Literal["increase", "decrease"] = "decrease"
+    threshold: Annotated[Number, Field(ge=0)] = 0.01
+    """The improvement over the baseline a design must reach to satisfice."""
+
+
+class ExplorationStudy(StudyBase):
+    """Named designs crossed with a sample of uncertain assumptions (``govsim explore``).
+
+    Each draw ``j`` of the assumptions (a Latin hypercube or Sobol sample over
+    ``uncertainties``) is run once for every design with
+    ``SeedSequence(root_seed, spawn_key=(j,))``: common random numbers across designs,
+    so design effects are paired by draw (:mod:`sim.analysis.exploration`).
+    """
+
+    kind: Literal["exploration"] = "exploration"
+    designs: tuple[str, ...] = Field(min_length=2)
+    baseline: str = ""
+    uncertainties: list[Parameter] = Field(min_length=1)
+    sampler: Literal["lhs", "sobol"] = "lhs"
+    samples: PositiveInt = 64
+    goal: Goal = Field(default_factory=Goal)
+    guards: tuple[Metric, ...] = ()
+    """Measures no design may lower (e.g. each group's participation rate)."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    replicates: PositiveInt = 1
+
+    @field_validator("designs")
+    @classmethod
+    def _designs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for i, s in enumerate(v):
+            try:
+                _known_scenario(s)
+            except ValueError as e:
+                raise ValueError(f"[{i}] {e}") from None
+        if len(set(v)) != len(v):
+            dup = next(s for s in v if v.count(s) > 1)
+            raise ValueError(f"{_short(dup)} is listed twice")
+        return v
+
+    @field_validator("uncertainties", mode="before")
+    @classmethod
+    def _uncertainty_ranges(cls, v: Any) -> Any:
+        return _parameters(v)
+
+    @field_validator("guards", mode="before")
+    @classmethod
+    def _guard_selectors(cls, v: Any) -> Any:
+        if v is None:
+            return ()
+        if not isinstance(v, list | tuple):
+            raise ValueError(f"must be a list of metric selectors, not {_short(v)}")
+        out = []
+        for g in v:
+            if isinstance(g, Metric):
+                out.append(g)
+                continue
+            name = _measure_known(str(g))
+            out.append(Metric(str(g), name))
+        return tuple(out)
+
+    @field_validator("goal")
+    @classmethod
+    def _goal_metric(cls, v: Goal) -> Goal:
+        _measure_known(v.metric)
+        return v
+
+    @model_validator(mode="after")
+    def _baseline_is_a_design(self) -> ExplorationStudy:
+        base = self.baseline or self.designs[0]
+        if base not in self.designs:
+            raise ValueError(f"baseline {_short(base)} is not one of the designs")
+        object.__setattr__(self, "baseline", base)
+        return self
+
+    def label(self, design: str) -> str:
+        """Readable name of a design."""
+        return self.labels.get(design, design.replace("_", " ").capitalize())
+
+
 SCHEMAS: dict[str, type[StudyBase]] = {
     "comparison": ComparisonStudy,
     "sensitivity": SensitivityStudy,
     "calibration": CalibrationStudy,
+    "exploration": ExplorationStudy,
 }
 """Kind -> schema. A new kind adds its class here and its algorithm in :mod:`sim.analysis`."""
 
@@ -860,6 +948,8 @@ def _kind_of(doc: Mapping[str, Any]) -> str:
             return "sensitivity"
         if "targets" in doc or "optimiser" in doc:
             return "calibration"
+        if "designs" in doc or "uncertainties" in doc:
+            return "exploration"
         return "comparison"
     if kind not in SCHEMAS:
         raise UsageError(f"kind: {_short(kind)} is not a kind of study; kinds: {', '.join(KINDS)}")
@@ -1084,6 +1174,8 @@ def prepare(
         return study
     if not compose:
         return study
+    if isinstance(study, ExplorationStudy):
+        return _prepare_exploration(study)
     try:
         base = load_config(study.scenario, study.base_overrides())
     except ConfigError as e:
@@ -1098,6 +1190,28 @@ def prepare(
     if isinstance(study, SensitivityStudy):
         cfg = as_dict(base)
         object.__setattr__(study, "metrics", list(_resolved_metrics(study, study.metrics, [cfg])))
+    return study
+
+
+def _prepare_exploration(study: ExplorationStudy) -> ExplorationStudy:
+    """Compose every design once and set each uncertainty at both ends of its range."""
+    configs = []
+    for d in study.designs:
+        try:
+            base = load_config(d, study.base_overrides())
+        except ConfigError as e:
+            raise UsageError(f"study {study.name}: design {d}: {e}") from None
+        for p in study.uncertainties:
+            for end in (p.low, p.high):
+                try:
+                    with_values(base, {p.key: int(round(end)) if p.integer else end})
+                except (KeyError, ConfigError, TypeError, ValueError, AttributeError) as e:
+                    msg = str(e).strip("'\"")
+                    raise UsageError(f"study {study.name}: uncertainties.{p.key}: {msg}") from None
+        configs.append(as_dict(base))
+    goal = Metric(study.goal.metric, study.goal.metric)
+    resolved = _resolved_metrics(study, [goal, *study.guards], configs)
+    object.__setattr__(study, "guards", tuple(resolved[1:]))
     return study
 
 
