@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.errors import ConfigError
+from sim.model import venue
 from sim.model.config import GROUPS, INCOMES, ISSUE_KINDS, REGIONS, ROLES, GovsimConfig
 from sim.model.forums import RULES
 from sim.model.forums.links import LINK_KINDS
@@ -75,6 +76,13 @@ def validate(cfg: GovsimConfig) -> GovsimConfig:
         _check_choice(f"{key}.venue", f.venue, ("rotate", *REGIONS))
         for r in f.host_regions:
             _check_choice(f"{key}.host_regions", r, REGIONS)
+        # issue 13: host countries (ISO3 of UN member states), calendars, mission cities
+        for iso3 in [f.host_country] * bool(f.host_country) + list(f.host_countries):
+            _check_choice(f"{key}.host_country", iso3, venue.member_iso3())
+        if f.host_calendar:
+            _check_choice(f"{key}.host_calendar", f.host_calendar, venue.CALENDARS)
+        if f.mission_city:
+            _check_choice(f"{key}.mission_city", f.mission_city, venue.MISSION_CITIES)
         for g, role in f.roles.items():
             _check_choice(f"{key}.roles key", g, GROUPS)
             _check_choice(f"{key}.roles.{g}", role, ROLES)

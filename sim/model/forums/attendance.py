@@ -85,7 +85,8 @@ def funded_slots(pop: Population, idx: np.ndarray, roles: np.ndarray, forum: For
     other roles, then the tiers of ``forum.support_priority`` (GAC rules of 2017
     and 2020: small island developing states, then LDCs, then low-, lower-middle-
     and upper-middle-income countries), then fewer resources first. A grant pays
-    one delegate's travel.
+    exactly one traveller (:func:`delegation_choice`, ``free=1``); the actor pays
+    for any further delegates.
     """
 
     tier = support_tier(pop, idx, list(forum.support_priority))
@@ -96,3 +97,33 @@ def funded_slots(pop: Population, idx: np.ndarray, roles: np.ndarray, forum: For
     funded = np.zeros(len(idx), bool)
     funded[order] = True
     return funded
+
+
+def delegation_choice(
+    benefit: np.ndarray,
+    unit_cost: np.ndarray,
+    cap: np.ndarray,
+    free: np.ndarray,
+    payable: np.ndarray,
+    alpha: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Delegation size each actor would send in one mode, its benefit and its cost.
+
+    An actor sending ``d`` delegates gets ``benefit * d ** alpha`` (diminishing returns)
+    and pays ``unit_cost * max(d - free, 0)`` (``free``: delegates a grant pays, 0 or 1).
+    The best size is ``d* = (alpha * benefit / unit_cost) ** (1 / (1 - alpha))``, rounded
+    and kept within ``1 <= d <= min(cap, payable)`` (``payable``: delegates the budget
+    covers, grants included; at least 1 so that an unaffordable mode still has a size,
+    which the caller marks unavailable).
+
+    Returns
+    -------
+    (d, gross_benefit, cost): int delegation sizes, ``benefit * d ** alpha`` and the cost.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        best = (alpha * benefit / unit_cost) ** (1.0 / (1.0 - alpha))
+    best = np.where(unit_cost > 0, best, np.inf)
+    best = np.where(np.isfinite(best), best, cap)
+    upper = np.maximum(np.minimum(np.floor(cap), payable), 1.0)
+    d = np.clip(np.rint(best), 1.0, upper)
+    return d, benefit * d**alpha, unit_cost * np.maximum(d - free, 0.0)

@@ -5,9 +5,13 @@ Order of events (ODD "process overview"):
 1. eligible actors are those with a role (membership is settled yearly by the model);
 2. each builds the benefit of attending (engagement × agenda salience × venue fit ×
    (networking value + authority × expected influence)) and the cost of going onsite
-   (travel from its region to the host region, per delegate, relative to its yearly
-   resources) or remote (a flat cost; a voice discount growing with the time-zone gap);
-3. the support rule funds some delegates; the attendance rule picks none/remote/onsite;
+   (travel from its home country to the host country's venue city, per delegate,
+   relative to its yearly resources; near zero at home; mission staff's time at a
+   mission city) or remote (a flat cost per delegate; a voice discount growing with
+   the time-zone gap); local organisations are eligible only in their own country;
+3. the support rule funds travellers (a grant pays one); each actor chooses its
+   delegation size per mode within its budget (:func:`delegation_choice`); the
+   attendance rule picks none/remote/onsite;
 4. the voice rule shares speaking weight among those present;
 5. the deliberation rule moves attendees' positions on each agenda issue
    (independently; all issues in one call);
@@ -25,7 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.model import venue as venues
 from sim.model.config import GROUPS, REGIONS, ROLES, BehaviourConfig, ForumConfig
+from sim.model.forums.attendance import delegation_choice
 from sim.model.forums.decision import compromise_proposal
 from sim.model.forums.links import ForumLinks
 from sim.model.forums.membership import MEMBER, PARTICIPANT
@@ -34,18 +40,8 @@ from sim.model.population import Population
 
 ONSITE, REMOTE = 2, 1
 
-# Relative cost of travel between UN regional groups (row: home, column: host),
-# 1 = the longest trips. An assumption from typical flight distances between the
-# groups' centres (Addis Ababa, Bangkok, Warsaw, São Paulo/Mexico City, Geneva/New
-# York); documented in docs/ODD.md §6.
-TRAVEL = np.array([
-    #  AF   AP   EE   GR   WE
-    [0.3, 0.8, 0.6, 0.9, 0.6],  # African
-    [0.8, 0.4, 0.7, 1.0, 0.8],  # Asia-Pacific
-    [0.6, 0.7, 0.2, 0.9, 0.3],  # Eastern European
-    [0.9, 1.0, 0.9, 0.4, 0.6],  # GRULAC
-    [0.6, 0.8, 0.3, 0.6, 0.3],  # WEOG
-])  # fmt: skip
+# Travel cost: per delegate, from the home country's capital to the venue city
+# (sim.model.venue.travel_index; issue 13). It replaced a 5x5 region table.
 # Typical time-zone gap between groups, as a share of 12 hours (an assumption).
 # Remote participants lose voice with the gap (Bayer et al., Climatic Change 2024).
 TIMEZONE = np.array([
@@ -55,7 +51,7 @@ TIMEZONE = np.array([
     [0.4, 1.0, 0.5, 0.1, 0.4],
     [0.1, 0.6, 0.1, 0.4, 0.2],
 ])  # fmt: skip
-assert TRAVEL.shape == TIMEZONE.shape == (len(REGIONS), len(REGIONS))
+assert TIMEZONE.shape == (len(REGIONS), len(REGIONS))
 
 STAKEHOLDER = np.array([0, 0, 1, 2, 3, 4])
 """Group code -> stakeholder group (governments together), for per-group microphones."""
@@ -80,6 +76,9 @@ class MeetingResult:
     declined: np.ndarray
     host: int
     decisional: bool
+    delegates: np.ndarray | None = None  # people each actor sent (onsite or remote); issue 13
+    grants: int = 0  # travel grants offered (funded counts those taken up)
+    host_country: str = ""
 
     @property
     def present(self) -> np.ndarray:
@@ -121,6 +120,7 @@ def hold_meeting(
     board: tuple[np.ndarray, np.ndarray],
     behaviour: BehaviourConfig,
     rng: np.random.Generator,
+    venue: venues.Venue | None = None,
 ) -> MeetingResult:
     """Run one meeting of forum ``fi``; moves attendees' positions and spends their budgets.
 
@@ -134,9 +134,14 @@ def hold_meeting(
         messages: (F, k) latest outcome or message of every forum (nan: none yet).
         board: (b, k) positions and saliences of the ratifying board's directors.
         behaviour: behavioural parameters; rng: the model's generator.
+        venue: host country and city (None: the default host of region ``host``).
     """
     b = behaviour
-    idx = np.flatnonzero(roles > 0)
+    if venue is None:
+        venue = venues.meeting_venue(ForumConfig(venue=REGIONS[host]), 0)
+    # local organisations take part only at meetings in their own country (issue 13)
+    away = pop.local & ((pop.country != venue.country) | (not forum.local_participants))
+    idx = np.flatnonzero((roles > 0) & ~away)
     r = roles[idx]
     region = pop.region[idx]
     capacity, expertise = pop.capacity[idx], pop.expertise[idx]
@@ -160,22 +165,34 @@ def hold_meeting(
     remote_factor = forum.remote_voice * (1.0 - b.timezone_penalty * TIMEZONE[region, host])
     subsidy = 1.0 - links.subsidy * is_member
 
-    # 3. support and attendance
+    # 3. support, delegation sizes and attendance (delegation size: a choice, issue 13)
     funded = rule("support", forum.support)(pop, idx, r, forum)
-    cost = b.travel_cost_scale * TRAVEL[region, host] * np.maximum(capacity - funded, 0.0)
-    cost *= subsidy
-    onsite_cost = b.cost_aversion * cost / pop.resources[idx]
+    country = pop.country[idx]
+    is_state = pop.group[idx] <= 1
+    unit = b.travel_cost_scale * subsidy  # money per onsite delegate
+    unit = unit * venues.travel_index(country, is_state, venue, forum, b)
+    payable = funded + np.floor(pop.budget[idx] / np.maximum(unit, 1e-12))
+    cap_on = np.where(country == venue.country, b.home_capacity * capacity, capacity)
+    d_on, gain_on, cost_on = delegation_choice(
+        benefit, b.cost_aversion * unit / pop.resources[idx], cap_on, funded, payable,
+        b.delegation_returns,
+    )  # fmt: skip
+    d_re, gain_re, cost_re = delegation_choice(
+        benefit * remote_factor, np.full(len(idx), b.remote_cost * 1.0) * subsidy, capacity,
+        0.0, np.inf, b.delegation_returns,
+    )  # fmt: skip
     modes = rule("attendance", forum.attendance)(
-        (benefit, benefit * remote_factor),
-        onsite_cost,
-        b.remote_cost * subsidy,
-        cost <= pop.budget[idx],
+        (gain_on, gain_re),
+        cost_on,
+        cost_re,
+        payable >= 1,
         np.full(len(idx), forum.remote),
         b.logit_noise,
         rng,
     )
-    cost = np.where(modes == ONSITE, cost, 0.0)
+    cost = np.where(modes == ONSITE, unit * np.maximum(d_on - funded, 0.0), 0.0)
     pop.budget[idx] -= cost
+    delegates = np.where(modes == ONSITE, d_on, np.where(modes == REMOTE, d_re, 0.0))
 
     # 4. voice
     role_voice = np.where(is_member, 1.0, np.where(r == PARTICIPANT, forum.participant_voice, 0.0))
@@ -238,6 +255,9 @@ def hold_meeting(
         declined=declined,
         host=host,
         decisional=forum.decision != "none",
+        delegates=delegates,
+        grants=int(funded.sum()),
+        host_country=venue.iso3,
     )
 
 
