@@ -204,3 +204,13 @@ def test_predict_picks_the_calendar_host_and_rejects_unknown_hosts():
 def test_host_region_of_the_venue_is_the_host_countrys_group():
     f = ForumConfig(host_country="KEN")
     assert REGIONS[venue.meeting_venue(f, 0).region] == "African"
+
+
+def test_predict_command_rejects_an_unknown_host_in_one_line(capsys):
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["predict", "--host", "XXX", "--year", "2011"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "XXX" in err[0] and "ISO3" in err[0]
