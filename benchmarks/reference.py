@@ -42,9 +42,10 @@ import numpy as np
 from mesa.agentset import AgentSet
 
 import sim.model.model as core_model
+from sim.model import venue as venues
 from sim.model.actors import Actor
 from sim.model.config import ROLES, BehaviourConfig, ForumConfig
-from sim.model.forums.attendance import ONSITE, REMOTE, TIMEZONE, TRAVEL
+from sim.model.forums.attendance import ONSITE, REMOTE, TIMEZONE
 from sim.model.forums.links import ForumLinks
 from sim.model.forums.meeting import STAKEHOLDER, MeetingResult
 from sim.model.forums.membership import MEMBER, PARTICIPANT
@@ -90,7 +91,9 @@ class Meeting:
     row: dict[int, int]  # actor index -> row among the eligible
     funded: np.ndarray  # over the eligible
     gumbel: np.ndarray | None  # (m, 3) noise block, or None for deterministic rules
+    venue: venues.Venue | None = None
     median_potential: float = 0.0
+    delegates: dict[int, float] = field(default_factory=dict)
     modes: dict[int, int] = field(default_factory=dict)
     cost: dict[int, float] = field(default_factory=dict)
     remote_factor: dict[int, float] = field(default_factory=dict)
@@ -144,24 +147,58 @@ class Delegate(Actor):
         subsidy = 1.0 - mt.links.subsidy * (role == MEMBER)
         row = mt.row[i]
         funded = float(mt.funded[row])
-        cost = b.travel_cost_scale * TRAVEL[region, mt.host] * max(capacity - funded, 0.0)
-        cost *= subsidy
-        onsite_cost = b.cost_aversion * cost / float(pop.resources[i])
+        unit = b.travel_cost_scale * subsidy * self.travel_index(mt)  # money per delegate
+        payable = funded + math.floor(float(pop.budget[i]) / max(unit, 1e-12))
+        at_home = int(pop.country[i]) == mt.venue.country
+        cap_on = b.home_capacity * capacity if at_home else capacity
+        alpha = b.delegation_returns
+        d_on = self.delegation(benefit, b.cost_aversion * unit / float(pop.resources[i]),
+                               cap_on, payable, alpha)  # fmt: skip
+        d_re = self.delegation(benefit * remote_factor, b.remote_cost * subsidy, capacity,
+                               math.inf, alpha)  # fmt: skip
+        u_on = benefit * d_on**alpha - b.cost_aversion * unit / float(pop.resources[i]) * max(
+            d_on - funded, 0.0
+        )
+        u_re = benefit * remote_factor * d_re**alpha - b.remote_cost * subsidy * d_re
         if f.attendance == "everyone_onsite":
             mode = ONSITE
         else:
-            u = [
-                0.0,
-                benefit * remote_factor - b.remote_cost * subsidy if f.remote else -math.inf,
-                benefit - onsite_cost if cost <= pop.budget[i] else -math.inf,
-            ]
+            u = [0.0, u_re if f.remote else -math.inf, u_on if payable >= 1 else -math.inf]
             if mt.gumbel is not None:
                 u = [u[c] + b.logit_noise * mt.gumbel[row, c] for c in range(3)]
             mode = max(range(3), key=u.__getitem__)  # first maximum, as np.argmax
         mt.modes[i] = mode
         mt.remote_factor[i] = remote_factor
-        mt.cost[i] = cost if mode == ONSITE else 0.0
+        mt.cost[i] = unit * max(d_on - funded, 0.0) if mode == ONSITE else 0.0
+        mt.delegates[i] = d_on if mode == ONSITE else (d_re if mode == REMOTE else 0.0)
         pop.budget[i] -= mt.cost[i]
+
+    def travel_index(self, mt: Meeting) -> float:
+        """Per-delegate travel index to the venue: distance, at home, or mission staff."""
+        pop, i, b, f, v = self.model.pop, self.index, mt.behaviour, mt.forum, mt.venue
+        c = int(pop.country[i])
+        if c == v.country:
+            index = b.local_cost
+        else:
+            lat = math.radians(float(venues._arrays()["lat"][c]))
+            lon = math.radians(float(venues._arrays()["lon"][c]))
+            la2, lo2 = math.radians(v.lat), math.radians(v.lon)
+            h = (math.sin((la2 - lat) / 2) ** 2
+                 + math.cos(lat) * math.cos(la2) * math.sin((lo2 - lon) / 2) ** 2)  # fmt: skip
+            km = 2 * venues.EARTH_KM * math.asin(math.sqrt(h))
+            index = (max(km, venues.SHORTEST_KM) / venues.LONGEST_KM) ** b.distance_exponent
+        if f.mission_city and pop.group[i] <= 1 and venues._arrays()[f.mission_city][c]:
+            index = min(index, b.mission_cost)
+        return index
+
+    @staticmethod
+    def delegation(benefit: float, unit: float, cap: float, payable: float, alpha: float):
+        """People to send: argmax of benefit·d^alpha − unit·d within [1, min(cap, payable)]."""
+        best = (alpha * benefit / unit) ** (1.0 / (1.0 - alpha)) if unit > 0 else math.inf
+        if not math.isfinite(best):
+            best = cap
+        upper = max(min(math.floor(cap), payable), 1.0)
+        return float(min(max(round(best), 1.0), upper))
 
     # ----- voice --------------------------------------------------------------------
     def weigh_voice(self, mt: Meeting) -> None:
@@ -267,16 +304,18 @@ class ReferenceModel(core_model.GovernanceModel):
             return super()._meeting(fi, year)
 
     def hold_meeting(
-        self, pop, forum, fi, links, roles, host, agenda, policy, messages, board, behaviour, rng
-    ) -> MeetingResult:
+        self, pop, forum, fi, links, roles, host, agenda, policy, messages, board, behaviour, rng,
+        venue=None,
+    ) -> MeetingResult:  # fmt: skip
         """The meeting of :func:`sim.model.forums.hold_meeting`, decided agent by agent."""
-        idx = np.flatnonzero(roles > 0)
+        away = pop.local & ((pop.country != venue.country) | (not forum.local_participants))
+        idx = np.flatnonzero((roles > 0) & ~away)
         r = roles[idx]
         eligible = AgentSet([self.delegates[i] for i in idx], random=self.random)
         funded = rule("support", forum.support)(pop, idx, r, forum)
         gumbel = rng.gumbel(size=(len(idx), 3)) if forum.attendance == "logit" else None
         mt = Meeting(forum, fi, links, behaviour, host, agenda, roles,
-                     {int(i): row for row, i in enumerate(idx)}, funded, gumbel)  # fmt: skip
+                     {int(i): row for row, i in enumerate(idx)}, funded, gumbel, venue)  # fmt: skip
         mt.median_potential = float(np.median(eligible.map("potential")))
         eligible.shuffle_do("attend", mt)
 
@@ -343,6 +382,9 @@ class ReferenceModel(core_model.GovernanceModel):
             declined=declined,
             host=host,
             decisional=decides,
+            delegates=np.array([mt.delegates[i] for i in idx]),
+            grants=int(funded.sum()),
+            host_country=venue.iso3,
         )
 
     def _decide(self, mt: Meeting, deciders: AgentSet, proposal: np.ndarray):

@@ -34,7 +34,7 @@ import yaml
 from omegaconf import DictConfig
 
 from sim import __version__
-from sim.analysis import calibration, exploration, sensitivity
+from sim.analysis import calibration, exploration, predict, sensitivity
 from sim.errors import ConfigError, UsageError
 from sim.model.compose import friendly_error, load_config
 from sim.model.config import GovsimConfig, as_config, register_configs
@@ -42,7 +42,7 @@ from sim.model.forums import RULES
 from sim.model.summary import headline_table, scalar
 from sim.model.validate import check_value
 from sim.present import exploration_report
-from sim.present.analysis_figures import plot_fit, sensitivity_figures
+from sim.present.analysis_figures import plot_fit, plot_host_effect, sensitivity_figures
 from sim.present.report import build_briefing
 from sim.resources import (
     CONFIG_DIR,
@@ -357,6 +357,13 @@ def calibrate(a: argparse.Namespace) -> None:
     config_path = None if a.no_config else CONFIG_DIR / "behaviour" / "calibrated.yaml"
     calibration.write_outputs(study, result, out, config_path)
     plot_fit(result.fit_table, out / "fit")
+    # the host effect over the IGF host calendar at the estimate (figure + table)
+    est = dict(zip(result.parameters["parameter"], result.parameters["estimate"], strict=True))
+    sweep = predict.host_calendar_shares(
+        "default", overrides=[f"{k}={v:.6g}" for k, v in est.items()], scenario=study.scenario
+    )
+    sweep.to_csv(out / "host_calendar_shares.csv", index=False, float_format="%.4g")
+    plot_host_effect(sweep, calibration.observed_host_shares(result.fit_table), out / "host_effect")
     if not a.quiet:
         print(result.parameters.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print()
@@ -393,6 +400,21 @@ def explore(a: argparse.Namespace) -> None:
     for line in exploration_report.findings(study, found):
         print(f"  - {line}")
     _print_briefing(path)
+
+
+def predict_command(a: argparse.Namespace) -> None:
+    """``govsim predict --forum igf --host KEN --year 2011``: shares of a named meeting."""
+    try:
+        table = predict.predict_meeting(
+            a.forum, a.host, a.year, behaviour=a.behaviour, replicates=a.replicates,
+            scenario=a.scenario, basis=a.basis,
+        )  # fmt: skip
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    print(f"{a.forum} meeting in {table.attrs['host_country']}"
+          f"{f' ({a.year})' if a.year else ''}, behaviour={a.behaviour}, {a.replicates} "
+          f"replicates; shares with {int(100 * 0.9)}% intervals:")  # fmt: skip
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
 # ----- dashboard -------------------------------------------------------------------------
@@ -587,6 +609,17 @@ def parser() -> argparse.ArgumentParser:
     ls.add_argument("kind", nargs="?", choices=LIST_KINDS, default=None,
                     help="what to list (default: all)")  # fmt: skip
     ls.set_defaults(func=list_command)
+
+    pr = sub.add_parser("predict", help="simulate a named meeting: group, region, onsite shares")
+    pr.add_argument("--forum", default="igf", help="forum name (default igf)")
+    pr.add_argument("--host", default=None, help="host country, ISO3 (default: the calendar's)")
+    pr.add_argument("--year", type=int, default=None, help="calendar year of the meeting")
+    pr.add_argument("--behaviour", default="calibrated", help="behaviour config (calibrated)")
+    pr.add_argument("--replicates", type=int, default=8, help="runs (default 8)")
+    pr.add_argument("--scenario", default="status_quo", help="scenario (default status_quo)")
+    pr.add_argument("--basis", default="all", choices=["all", "onsite"],
+                    help="group/region shares of all participants or of onsite ones")  # fmt: skip
+    pr.set_defaults(func=predict_command)
 
     d = sub.add_parser("dashboard", help="explore a scenario in the browser")
     d.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")

@@ -18,15 +18,35 @@ SMALL = [
 ]
 
 
-def test_targets_are_shares_with_sources_and_host_regions():
+def test_targets_are_shares_with_sources_host_countries_and_sets():
     t = cal.load_targets()
-    assert set(t["meeting"]) == {"Hyderabad 2008", "Baku 2012", "Berlin 2019"}
-    sums = t.groupby(["meeting", "dimension", "basis"])["observed"].sum()
-    np.testing.assert_allclose(sums, 1.0)
+    sets = t.drop_duplicates("meeting").set_index("meeting")["set"]
+    fit = set(sets[sets == "fit"].index)
+    assert fit == {"Hyderabad 2008", "Vilnius 2010", "Baku 2012", "Istanbul 2014",
+                   "Guadalajara 2016", "Geneva 2017", "Berlin 2019"}  # fmt: skip
+    # at least four fitted meetings, hosted in four different regions, none after 2019
+    fitted = t[t["set"] == "fit"]
+    assert fitted["host_region"].nunique() >= 4 and fitted["year"].max() <= 2019
+    assert set(sets[sets == "holdout"].index) == {"Nairobi 2011"}
+    assert t.loc[t["set"] == "test", "year"].min() > 2019  # the test set: after 2019 only
+    blocks = t[~t["of_all"]].groupby(["meeting", "dimension", "basis"])["observed"].sum()
+    np.testing.assert_allclose(blocks, 1.0)
     assert t["source"].str.len().gt(0).all()
-    hosts = dict(zip(t["meeting"], t["host_region"], strict=False))
-    assert hosts == {"Hyderabad 2008": "Asia-Pacific", "Baku 2012": "Eastern European",
-                     "Berlin 2019": "WEOG"}  # fmt: skip
+    hosts = dict(zip(t["meeting"], t["host_country"], strict=False))
+    assert hosts["Hyderabad 2008"] == "IND" and hosts["Nairobi 2011"] == "KEN"
+    # Istanbul's regions are shares of all 2,403 onsite participants, not renormalised
+    ist = t[(t["meeting"] == "Istanbul 2014") & (t["dimension"] == "region")]
+    assert ist.set_index("category").loc["African", "observed"] == pytest.approx(190 / 2403)
+
+
+def test_no_target_counts_stream_viewers_as_remote_participants():
+    raw = pd.read_csv(cal.TARGETS, comment="#")
+    used = raw[raw["use"].astype(str).str.lower() == "true"]
+    text = (used["reported_label"] + " " + used["definition"]).str.lower()
+    assert not text.str.contains("viewer|visitor|webcast|hub audience").any()
+    assert raw["definition"].str.len().gt(0).all()  # each count's definition beside it
+    t = cal.load_targets()
+    assert not ((t["meeting"] == "Baku 2012") & (t["dimension"] == "mode")).any()
     # India (56%) and the rest of Asia (15%) both map onto Asia-Pacific
     hy = t[(t["meeting"] == "Hyderabad 2008") & (t["dimension"] == "region")].set_index("category")
     assert hy.loc["Asia-Pacific", "observed"] == pytest.approx(0.71)
@@ -63,7 +83,7 @@ def _recovery(params: dict, truth: list[float], *, data_fit: int, replicates: in
     targets = cal.load_targets()
     moments = cal.MomentModel(study, targets)
     fake = targets.copy()
-    fake["observed"] = moments.replicate_shares(truth, fit=data_fit).mean(axis=0)
+    fake["observed"] = moments.replicate_shares(truth, fit=data_fit, sets=None).mean(axis=0)
     return cal.calibrate(study, fake)
 
 

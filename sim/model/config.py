@@ -141,6 +141,18 @@ class PopulationConfig:
     initial_engagement: float = 0.6
     extra_actors: int = 0
     """Synthetic non-state actors added on top of ``counts`` (split like them); for scale tests."""
+    # --- host countries and local participants (issue 13; sim/model/forums/venue.py) ---
+    local_counts: dict[str, float] = field(
+        default_factory=lambda: {"business": 3.0, "civil_society": 4.0, "technical": 2.0}
+    )
+    """Local organisations of a host country of 10 million people, per group (host-size rule:
+    ``round(local_counts[g] * local_scale * (population / 10M) ** local_elasticity)``, at
+    least 1). ASSUMPTION, scaled by ``local_scale`` (calibrated) so that the host country
+    makes ~40% of onsite participants (sourced range 25-56%: sim/data/distance_rule.SOURCES.md)."""
+    local_scale: float = 1.0
+    local_elasticity: float = 0.3
+    """ASSUMPTION (range 0.2-0.5): larger hosts field more local organisations, less than
+    proportionally (Hyderabad 2008: India 56% of onsite participants)."""
 
 
 @dataclass
@@ -178,6 +190,24 @@ class BehaviourConfig:
     role_influence: dict[str, float] = field(
         default_factory=lambda: {"none": 0.0, "observer": 0.1, "participant": 0.5, "member": 1.0}
     )
+    # --- venue, distance and delegation size (issue 13; sim/model/forums/venue.py) ---
+    distance_exponent: float = 0.5
+    """beta in travel index = (distance / 13,830 km) ** beta: ASSUMPTION, range 0.3-0.8
+    (airline yield falls with haul length; sim/data/distance_rule.SOURCES.md, rule C1)."""
+    local_cost: float = 0.02
+    """Travel index of a participant whose home country hosts the meeting (near zero;
+    ASSUMPTION, range 0-0.05; 1 = the longest trip)."""
+    mission_cost: float = 0.05
+    """Travel index of a state's delegate at a meeting in a city where it keeps a permanent
+    mission (mission staff's time, no airfare; ASSUMPTION, range 0.02-0.15)."""
+    home_capacity: float = 1.0
+    """Delegation cap at home (host country) as a multiple of ``capacity``: staff who need
+    no travel can join (ministries, regulators, local offices). ASSUMPTION, range 1-10;
+    fitted by the calibration (Nairobi 2011: Kenya 69 of ~385 government/IGO registrants)."""
+    delegation_returns: float = 0.5
+    """alpha: benefit of a delegation of d grows as d ** alpha (diminishing returns;
+    ASSUMPTION, range 0.3-0.7). Kaya & Schofield (2020): size rises with resources, falls
+    with distance."""
 
 
 @dataclass
@@ -211,6 +241,19 @@ class ForumConfig:
     host_regions: list[str] = field(default_factory=lambda: list(REGIONS))
     remote: bool = False
     remote_voice: float = 0.6
+    # --- host country, locals and missions (issue 13; sim/model/forums/venue.py) ---
+    host_country: str = ""
+    """ISO3 of a fixed host country (sets the venue's region); empty: rotate."""
+    host_calendar: str = ""
+    """A host calendar in sim/data (``igf``: igf_meetings.csv, 2006-2025): meeting m is held in
+    the calendar's m-th host (cycling); empty: ``host_countries`` or one per host region."""
+    host_countries: list[str] = field(default_factory=list)
+    """ISO3 host rotation for presets without a calendar (empty: a default per host region)."""
+    local_participants: bool = False
+    """Local organisations of the host country take part (only at meetings in their country)."""
+    mission_city: str = ""
+    """``geneva`` or ``new_york``: states with a permanent mission there pay mission staff's
+    time (``behaviour.mission_cost``) instead of airfare; empty: none."""
     # attendance and support
     attendance: str = "logit"
     support: str = "none"

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model import metrics
+from sim.model import venue as venues
 from sim.model.actors import AGENT_CLASSES
 from sim.model.compose import is_checked, load_config
 from sim.model.config import GROUPS, REGIONS, GovsimConfig, as_config
@@ -67,6 +68,8 @@ MEETING_COLUMNS = [
     "forum", "step", "year", "month", "host", "eligible", "onsite", "remote", "funded",
     "voice_gini", "voice_theil", "theil_between", "theil_within", "agenda", "adopted",
     "declined", "decisional", "deadlocked",
+    # issue 13: host country, people sent, travel grants offered and the share taken up
+    "host_country", "onsite_delegates", "remote_delegates", "grants", "grant_uptake",
 ]  # fmt: skip
 ATTENDANCE_COLUMNS = [
     "forum", "step", "group", "eligible", "onsite", "remote", "voice_share", "eligible_share",
@@ -256,11 +259,12 @@ class GovernanceModel(mesa.Model):
         return self._roles[fi]
 
     def host(self, fi: int) -> int:
-        """Region code of the next meeting's venue: fixed, or rotating over ``host_regions``."""
-        f = self.forums[fi]
-        if f.venue != "rotate":
-            return REGIONS.index(f.venue)
-        return REGIONS.index(f.host_regions[self._meetings_held[fi] % len(f.host_regions)])
+        """Region code of the next meeting's venue (its host country's region)."""
+        return self.venue(fi).region
+
+    def venue(self, fi: int) -> venues.Venue:
+        """Host country and city of the next meeting (:func:`sim.model.venue.meeting_venue`)."""
+        return venues.meeting_venue(self.forums[fi], self._meetings_held[fi])
 
     def _draw_board(self, f) -> tuple[np.ndarray, np.ndarray]:
         """Positions and saliences of a ratifying board, drawn once from ``board_seats`` groups
@@ -271,7 +275,7 @@ class GovernanceModel(mesa.Model):
         picks = [
             pool[weighted_sample(np.ones(len(pool)), n, self.rng)]
             for g, n in f.board_seats.items()
-            for pool in [np.flatnonzero(self.pop.group == GROUPS.index(g))]
+            for pool in [np.flatnonzero((self.pop.group == GROUPS.index(g)) & ~self.pop.local)]
         ]
         who = np.concatenate(picks)
         return self.pop.position[who].copy(), self.pop.salience[who].copy()
@@ -281,7 +285,8 @@ class GovernanceModel(mesa.Model):
         if len(agenda) == 0:
             return None
         roles = self.roles(fi, year)
-        host = self.host(fi)
+        where = self.venue(fi)
+        host = where.region
         self._meetings_held[fi] += 1
         before = self.policy.copy()
         res = hold_meeting(
@@ -297,6 +302,7 @@ class GovernanceModel(mesa.Model):
             self.boards[fi],
             self.config.behaviour,
             self.rng,
+            venue=where,
         )
         soft_law_weight = self.config.behaviour.soft_law_weight
         self.adopted_ever[enact(self.policy, res, self.links[fi], soft_law_weight)] = True
@@ -391,6 +397,11 @@ class GovernanceModel(mesa.Model):
             "theil_between": [between], "theil_within": [within], "agenda": [len(res.agenda)],
             "adopted": [n_adopted], "declined": [int(res.declined.sum())],
             "decisional": [res.decisional], "deadlocked": [res.decisional and n_adopted == 0],
+            "host_country": [res.host_country],
+            "onsite_delegates": [float(res.delegates[res.modes == ONSITE].sum())],
+            "remote_delegates": [float(res.delegates[res.modes == REMOTE].sum())],
+            "grants": [res.grants],
+            "grant_uptake": [res.funded.sum() / res.grants if res.grants else float("nan")],
         })  # fmt: skip
         for table, key, codes, labels in (
             ("attendance", "group", g, GROUPS),

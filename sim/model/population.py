@@ -19,6 +19,7 @@ from importlib import resources as importlib_resources
 import numpy as np
 import pandas as pd
 
+from sim.model import venue
 from sim.model.config import GROUPS, INCOMES, REGIONS, GovsimConfig
 
 DEVELOPED, DEVELOPING, BUSINESS, CIVIL, TECHNICAL, IGO = range(len(GROUPS))
@@ -89,6 +90,8 @@ class Population:
     engagement0: np.ndarray
     budget: np.ndarray  # budget left this year
     iso3: np.ndarray  # str, "" for non-state actors
+    country: np.ndarray  # int16 home country (row of the member-state table); issue 13
+    local: np.ndarray  # bool: a local organisation, takes part only when its country hosts
 
     @property
     def n(self) -> int:
@@ -171,7 +174,7 @@ def build_population(cfg: GovsimConfig, n_forums: int, rng: np.random.Generator)
         salience[:, j] = _beta(rng, np.array([issue.salience[g] for g in GROUPS])[group])
 
     engagement = np.full((n, n_forums), pc.initial_engagement)
-    return Population(
+    pop = Population(
         group=group,
         region=region,
         income=np.concatenate([income, np.full(n_ns, -1, np.int8)]),
@@ -191,4 +194,65 @@ def build_population(cfg: GovsimConfig, n_forums: int, rng: np.random.Generator)
         engagement0=engagement.copy(),
         budget=resources.copy(),
         iso3=np.concatenate([states["iso3"].to_numpy(str), np.full(n_ns, "")]),
+        country=np.concatenate([np.arange(n_gov, dtype=np.int16), np.zeros(n_ns, np.int16)]),
+        local=np.zeros(n, bool),
+    )
+    # issue 13, drawn after everything above so that earlier draws keep their streams:
+    # non-state actors' home countries, then the local organisations of host countries
+    pop.country[n_gov:] = venue.home_countries(region[n_gov:], rng)
+    hosts = venue.local_hosts(cfg)
+    if hosts:
+        pop = _with_locals(pop, cfg, hosts, n_forums, rng)
+    return pop
+
+
+def _with_locals(
+    pop: Population, cfg: GovsimConfig, hosts: list[str], n_forums: int, rng: np.random.Generator
+) -> Population:
+    """``pop`` plus the local organisations of each host country (:func:`venue.local_counts`).
+
+    A local organisation is drawn like a non-state actor of its group (resources,
+    expertise, preferences, positions) with the host as home country and region.
+    """
+    pc = cfg.population
+    group, country = [], []
+    for iso3 in hosts:
+        for g, k in venue.local_counts(cfg, iso3).items():
+            group += [GROUPS.index(g)] * k
+            country += [venue.country_index(iso3)] * k
+    group = np.array(group, np.int8)
+    country = np.array(country, np.int16)
+    m = len(group)
+    region = pop.region[country]  # governments come first: row c is state c
+    median = np.array([pc.nonstate[GROUPS[g]].median for g in group])
+    sigma = np.array([pc.nonstate[GROUPS[g]].sigma for g in group])
+    res = median * rng.lognormal(0.0, 1.0, m) ** sigma
+    res *= np.array([pc.region_factor[r] for r in REGIONS])[region]
+    by_group = lambda table: np.array([table[g] for g in GROUPS])[group]  # noqa: E731
+    expertise = _beta(rng, by_group(pc.expertise))
+    k = len(cfg.issues)
+    position = np.empty((m, k))
+    salience = np.empty((m, k))
+    pol = cfg.behaviour.polarization
+    for j, issue in enumerate(cfg.issues.values()):
+        means = np.array([issue.position[g] for g in GROUPS])
+        mid = 0.5 * (means[DEVELOPED] + means[DEVELOPING])
+        half = 0.5 * (means[DEVELOPED] - means[DEVELOPING])
+        means[DEVELOPED], means[DEVELOPING] = mid + pol * half, mid - pol * half
+        position[:, j] = np.clip(means[group] + issue.spread * rng.standard_normal(m), 0.0, 1.0)
+        salience[:, j] = _beta(rng, np.array([issue.salience[g] for g in GROUPS])[group])
+    capacity = np.clip(pc.capacity_scale * res**pc.capacity_exponent, 1.0, pc.max_delegation)
+    engagement = np.full((m, n_forums), pc.initial_engagement)
+    new = dict(
+        group=group, region=region, income=np.full(m, -1, np.int8), ldc=np.zeros(m, bool),
+        sids=np.zeros(m, bool), population=np.zeros(m), resources=res, capacity=capacity,
+        expertise=expertise, expertise0=expertise.copy(),
+        ms_preference=_beta(rng, by_group(pc.multistakeholder_preference)),
+        stubbornness=_beta(rng, by_group(pc.stubbornness), concentration=20.0),
+        position=position, position0=position.copy(), salience=salience,
+        engagement=engagement, engagement0=engagement.copy(), budget=res.copy(),
+        iso3=np.full(m, ""), country=country, local=np.ones(m, bool),
+    )  # fmt: skip
+    return Population(
+        **{f.name: np.concatenate([getattr(pop, f.name), new[f.name]]) for f in fields(pop)}
     )

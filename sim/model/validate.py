@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import ConfigError
+from sim.model import venue
 from sim.model.config import GROUPS, INCOMES, ISSUE_KINDS, REGIONS, ROLES, GovsimConfig
 from sim.model.forums import RULES, describe
 from sim.model.forums.links import LINK_KINDS
@@ -338,6 +339,13 @@ def _check_forum(cfg: GovsimConfig, name: str, sizes: dict[str, int]) -> None:
     for g, role in f.roles.items():
         _check_choice(f"{key}.roles key", g, GROUPS)
         _check_choice(f"{key}.roles.{g}", role, ROLES)
+    # host countries (ISO3 of UN member states), calendars, mission cities (issue 13)
+    for iso3 in [f.host_country] * bool(f.host_country) + list(f.host_countries):
+        _check_choice(f"{key}.host_country", iso3, venue.member_iso3())
+    if f.host_calendar:
+        _check_choice(f"{key}.host_calendar", f.host_calendar, venue.CALENDARS)
+    if f.mission_city:
+        _check_choice(f"{key}.mission_city", f.mission_city, venue.MISSION_CITIES)
     region_of = _iso3_region()
     for iso in f.fixed_members:
         _check_choice(f"{key}.fixed_members", iso, sorted(region_of))

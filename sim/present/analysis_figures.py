@@ -106,22 +106,94 @@ def plot_sobol(
 
 
 def plot_fit(table: pd.DataFrame, path: Path) -> list[Path]:
-    """Observed vs simulated shares, one marker per target, coloured by meeting."""
-    fig, ax = plt.subplots(figsize=(5.5, 5.2))
+    """Observed vs simulated shares, one marker per target, coloured by set (fit, held out,
+    test), shaped by dimension; the band is the ±5-point goal."""
+    fig, ax = plt.subplots(figsize=(6, 5.6))
     markers = {"stakeholder": "o", "region": "s", "mode": "^"}
-    colours = ["#1f4e79", "#e69f00", "#2ca02c", "#b22222"]
-    for ci, (meeting, d) in enumerate(table.groupby("meeting", sort=False)):
-        for dim, e in d.groupby("dimension"):
-            ax.errorbar(e["observed"], e["simulated"], yerr=e["simulated_sd"].fillna(0),
-                        fmt=markers[dim], color=colours[ci % 4], ms=5, capsize=2,
-                        label=f"{meeting}: {dim}")  # fmt: skip
+    colours = {"fit": "#1f4e79", "holdout": "#e69f00", "test": "#b22222"}
+    sets = table["set"] if "set" in table else pd.Series("fit", index=table.index)
+    for (st, dim), e in table.groupby([sets, "dimension"], sort=False):
+        ax.errorbar(e["observed"], e["simulated"], yerr=e["simulated_sd"].fillna(0),
+                    fmt=markers[dim], color=colours.get(st, "grey"), ms=5, capsize=2,
+                    label=f"{st}: {dim}")  # fmt: skip
     ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=0.8)
+    ax.fill_between([0, 1], [-0.05, 0.95], [0.05, 1.05], color="grey", alpha=0.12, lw=0)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("observed share of participants")
     ax.set_ylabel("simulated share of delegates (mean ± sd over replicates)")
     ax.set_title("IGF attendance: calibrated model vs observations")
     ax.legend(fontsize=7, frameon=False, loc="upper left")
+    fig.tight_layout()
+    out = []
+    for ext in ("png", "svg"):
+        p = path.with_suffix(f".{ext}")
+        fig.savefig(p, dpi=200, bbox_inches="tight")
+        out.append(p)
+    plt.close(fig)
+    return out
+
+
+def plot_host_effect(sim: pd.DataFrame, observed: pd.DataFrame, path: Path) -> list[Path]:
+    """Each region's share of participants when it hosts the IGF and when it does not.
+
+    Bars: simulated mean over the in-person IGFs of the host calendar 2006-2025
+    (``sim``: :func:`sim.analysis.predict.host_calendar_shares`, onsite basis), with the
+    range over meetings. Markers: observed shares (``observed``: the region rows of the
+    targets with ``hosting``), filled = onsite basis, open = all participants.
+    """
+    regions = list(dict.fromkeys(sim["region"]))
+    x = np.arange(len(regions))
+    colours = {True: plots.OKABE_ITO["vermillion"], False: plots.OKABE_ITO["blue"]}
+    fig, ax = plt.subplots(figsize=(9, 5.2))
+    on = sim[sim["basis"] == "onsite"]
+    for k, hosting in enumerate((True, False)):
+        g = on[on["hosting"] == hosting].groupby("region")["share"]
+        mean, lo, hi = (g.mean().reindex(regions), g.min().reindex(regions),
+                        g.max().reindex(regions))  # fmt: skip
+        pos = x + (k - 0.5) * 0.38
+        ax.bar(
+            pos,
+            mean,
+            width=0.36,
+            color=colours[hosting],
+            alpha=0.55,
+            label=f"simulated, {'host region' if hosting else 'elsewhere'} (onsite; range)",
+        )
+        ax.errorbar(pos, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="#444",
+                    capsize=3, lw=1)  # fmt: skip
+        o = observed[observed["hosting"] == hosting]
+        for basis, filled in (("onsite", True), ("all", False)):
+            ob = o[o["basis"] == basis]
+            # spread the markers of one bar sideways so that equal values stay visible
+            rank = ob.groupby("category").cumcount().to_numpy()
+            px = x[[regions.index(r) for r in ob["category"]]] + (k - 0.5) * 0.38
+            px = px + 0.05 * (rank - 1.5) + (0.02 if filled else -0.02)
+            ax.scatter(
+                px,
+                ob["observed"],
+                s=46,
+                zorder=3,
+                marker="o" if hosting else "s",
+                facecolors=colours[hosting] if filled else "white",
+                edgecolors="black",
+                linewidths=1,
+                label=f"observed, {'host' if hosting else 'elsewhere'}, {basis} basis",
+            )
+            if hosting:  # name the host meetings (few); the others are listed in the docs
+                for xx, (_, r) in zip(px, ob.iterrows(), strict=True):
+                    ax.annotate(r["meeting"], (xx, r["observed"]), xytext=(6, -3),
+                                textcoords="offset points", fontsize=8)  # fmt: skip
+    ax.set_xticks(x, regions)
+    ax.set_ylabel("share of participants")
+    ax.set_ylim(0, 1)
+    ax.set_title("IGF 2006-2025: each region's share when it hosts vs when it does not")
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08),
+              ncols=3)  # fmt: skip
+    fig.text(0.01, -0.02, "Observed: IGF Secretariat / UN figures (sim/data/igf_targets.csv); "
+             "onsite basis = share of onsite participants, all = onsite + registered remote. "
+             "Simulated: status quo, IGF held in each calendar host, 3 runs per meeting.",
+             fontsize=7, color="#555")  # fmt: skip
     fig.tight_layout()
     out = []
     for ext in ("png", "svg"):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.model import venue as venues
 from sim.model.config import GROUPS, INCOMES, REGIONS, ROLES, BehaviourConfig, ForumConfig
 from sim.model.forums.links import ForumLinks
 from sim.model.forums.membership import MEMBER
@@ -54,13 +55,15 @@ assert TRAVEL.shape == TIMEZONE.shape == (len(REGIONS), len(REGIONS))
 
 @dataclass
 class Attendance:
-    """Who came and how, over the eligible actors: modes, funded (offered a grant), what the
-    trip cost (0 unless onsite), and the remote factor (voice kept when remote)."""
+    """Who came and how, over the eligible actors: modes, funded (grants offered), what the
+    trip cost (0 unless onsite), the remote factor (voice kept when remote) and the
+    delegation size each actor sent in its mode."""
 
     modes: np.ndarray
     funded: np.ndarray
     cost: np.ndarray
     remote_factor: np.ndarray
+    delegates: np.ndarray
 
 
 def _median(values: np.ndarray) -> float:
@@ -86,6 +89,7 @@ def attend(
     agenda: np.ndarray,
     behaviour: BehaviourConfig,
     rng: np.random.Generator,
+    venue: venues.Venue,
 ) -> Attendance:
     """The attendance step of a meeting of forum ``fi`` over the eligible actors ``idx``.
 
@@ -93,11 +97,15 @@ def attend(
     (engagement, mean agenda salience, venue fit, networking value, effective
     authority × expected influence ``I = role_influence · p / (p + median p)`` with
     ``p`` = capacity × expertise); remote benefit ``B · R`` with the remote factor
-    ``R = remote_voice (1 − π · TIMEZONE[region, host])``. Onsite cost
-    ``κ C / r`` with travel ``C = τ · TRAVEL[region, host] · max(capacity − funded, 0)``
-    times the links' cost factor (reporting duties); remote cost ``c_r`` times the
-    same factor. The support rule funds first; the attendance rule then chooses;
-    onsite attendees pay ``C`` from their budget (``pop.budget``, in place).
+    ``R = remote_voice (1 − π · TIMEZONE[region, host])``.
+
+    Cost per onsite delegate ``u = τ · travel_index(home country → venue)`` times the
+    links' cost factor (reporting duties): near zero at home, mission staff's time at a
+    mission city (:func:`sim.model.venue.travel_index`). The support rule offers grants
+    (one traveller each); each actor then chooses its delegation size per mode within
+    its budget (:func:`delegation_choice`), and the attendance rule picks the mode from
+    the best size's gain. Onsite attendees pay ``u × (delegates − grants)`` from their
+    budget (``pop.budget``, in place).
     """
     b = behaviour
     region = pop.region[idx]
@@ -122,21 +130,33 @@ def attend(
     cost_factor = links.cost_factor(is_member)
 
     funded = rule("support", forum.support)(pop, idx, roles, forum)
-    cost = b.travel_cost_scale * TRAVEL[region, host] * np.maximum(capacity - funded, 0.0)
-    cost *= cost_factor
-    onsite_cost = b.cost_aversion * cost / pop.resources[idx]
+    country = pop.country[idx]
+    is_state = pop.group[idx] <= 1
+    unit = b.travel_cost_scale * cost_factor  # money per onsite delegate
+    unit = unit * venues.travel_index(country, is_state, venue, forum, b)
+    payable = funded + np.floor(pop.budget[idx] / np.maximum(unit, 1e-12))
+    cap_on = np.where(country == venue.country, b.home_capacity * capacity, capacity)
+    d_on, gain_on, cost_on = delegation_choice(
+        benefit, b.cost_aversion * unit / pop.resources[idx], cap_on, funded, payable,
+        b.delegation_returns,
+    )  # fmt: skip
+    d_re, gain_re, cost_re = delegation_choice(
+        benefit * remote_factor, np.full(len(idx), b.remote_cost * 1.0) * cost_factor,
+        capacity, 0.0, np.inf, b.delegation_returns,
+    )  # fmt: skip
     modes = rule("attendance", forum.attendance)(
-        (benefit, benefit * remote_factor),
-        onsite_cost,
-        b.remote_cost * cost_factor,
-        cost <= pop.budget[idx],
+        (gain_on, gain_re),
+        cost_on,
+        cost_re,
+        payable >= 1,
         np.full(len(idx), forum.remote),
         b.logit_noise,
         rng,
     )
-    cost = np.where(modes == ONSITE, cost, 0.0)
+    cost = np.where(modes == ONSITE, unit * np.maximum(d_on - funded, 0.0), 0.0)
     pop.budget[idx] -= cost
-    return Attendance(modes, funded, cost, remote_factor)
+    delegates = np.where(modes == ONSITE, d_on, np.where(modes == REMOTE, d_re, 0.0))
+    return Attendance(modes, funded, cost, remote_factor, delegates)
 
 
 def _utilities(benefit, onsite_cost, remote_cost, onsite_ok, remote_ok):
@@ -208,7 +228,8 @@ def funded_slots(pop: Population, idx: np.ndarray, roles: np.ndarray, forum: For
     other roles, then the tiers of ``forum.support_priority`` (GAC rules of 2017
     and 2020: small island developing states, then LDCs, then low-, lower-middle-
     and upper-middle-income countries), then fewer resources first. A grant pays
-    one delegate's travel.
+    exactly one traveller (:func:`delegation_choice`, ``free=1``); the actor pays
+    for any further delegates.
     """
 
     tier = support_tier(pop, idx, list(forum.support_priority))
@@ -219,3 +240,33 @@ def funded_slots(pop: Population, idx: np.ndarray, roles: np.ndarray, forum: For
     funded = np.zeros(len(idx), bool)
     funded[order] = True
     return funded
+
+
+def delegation_choice(
+    benefit: np.ndarray,
+    unit_cost: np.ndarray,
+    cap: np.ndarray,
+    free: np.ndarray,
+    payable: np.ndarray,
+    alpha: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Delegation size each actor would send in one mode, its benefit and its cost.
+
+    An actor sending ``d`` delegates gets ``benefit * d ** alpha`` (diminishing returns)
+    and pays ``unit_cost * max(d - free, 0)`` (``free``: delegates a grant pays, 0 or 1).
+    The best size is ``d* = (alpha * benefit / unit_cost) ** (1 / (1 - alpha))``, rounded
+    and kept within ``1 <= d <= min(cap, payable)`` (``payable``: delegates the budget
+    covers, grants included; at least 1 so that an unaffordable mode still has a size,
+    which the caller marks unavailable).
+
+    Returns
+    -------
+    (d, gross_benefit, cost): int delegation sizes, ``benefit * d ** alpha`` and the cost.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        best = (alpha * benefit / unit_cost) ** (1.0 / (1.0 - alpha))
+    best = np.where(unit_cost > 0, best, np.inf)
+    best = np.where(np.isfinite(best), best, cap)
+    upper = np.maximum(np.minimum(np.floor(cap), payable), 1.0)
+    d = np.clip(np.rint(best), 1.0, upper)
+    return d, benefit * d**alpha, unit_cost * np.maximum(d - free, 0.0)

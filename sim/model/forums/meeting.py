@@ -5,9 +5,13 @@ Order of events (ODD "process overview"):
 1. eligible actors are those with a role (membership is settled yearly by the model);
 2. each builds the benefit of attending (engagement × agenda salience × venue fit ×
    (networking value + authority × expected influence)) and the cost of going onsite
-   (travel from its region to the host region, per delegate, relative to its yearly
-   resources) or remote (a flat cost; a voice discount growing with the time-zone gap);
-3. the support rule funds some delegates; the attendance rule picks none/remote/onsite
+   (travel from its home country to the host country's venue city, per delegate,
+   relative to its yearly resources; near zero at home; mission staff's time at a
+   mission city) or remote (a flat cost per delegate; a voice discount growing with
+   the time-zone gap); local organisations are eligible only in their own country;
+3. the support rule funds travellers (a grant pays one); each actor chooses its
+   delegation size per mode within its budget (:func:`delegation_choice`); the
+   attendance rule picks none/remote/onsite
    (steps 2-3: :func:`sim.model.forums.attendance.attend`);
 4. the voice rule shares speaking weight among those present;
 5. the deliberation rule moves attendees' positions on each agenda issue
@@ -31,7 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.config import GROUPS, BehaviourConfig, ForumConfig
+from sim.model import venue as venues
+from sim.model.config import GROUPS, REGIONS, BehaviourConfig, ForumConfig
 from sim.model.forums.attendance import ONSITE, REMOTE, attend
 from sim.model.forums.decision import compromise_proposal
 from sim.model.forums.links import ForumLinks
@@ -64,6 +69,9 @@ class MeetingResult:
     declined: np.ndarray
     host: int
     decisional: bool
+    delegates: np.ndarray | None = None  # people each actor sent (onsite or remote); issue 13
+    grants: int = 0  # travel grants offered (funded counts those taken up)
+    host_country: str = ""
 
     @property
     def present(self) -> np.ndarray:
@@ -105,6 +113,7 @@ def hold_meeting(
     board: tuple[np.ndarray, np.ndarray],
     behaviour: BehaviourConfig,
     rng: np.random.Generator,
+    venue: venues.Venue | None = None,
 ) -> MeetingResult:
     """Run one meeting of forum ``fi``; moves attendees' positions and spends their budgets.
 
@@ -118,15 +127,20 @@ def hold_meeting(
         messages: (F, k) latest outcome or message of every forum (nan: none yet).
         board: (b, k) positions and saliences of the ratifying board's directors.
         behaviour: behavioural parameters; rng: the model's generator.
+        venue: host country and city (None: the default host of region ``host``).
     """
-    idx = np.flatnonzero(roles > 0)
+    if venue is None:
+        venue = venues.meeting_venue(ForumConfig(venue=REGIONS[host]), 0)
+    # local organisations take part only at meetings in their own country (issue 13)
+    away = pop.local & ((pop.country != venue.country) | (not forum.local_participants))
+    idx = np.flatnonzero((roles > 0) & ~away)
     r = roles[idx]
     capacity, expertise = pop.capacity[idx], pop.expertise[idx]
     is_member = r == MEMBER
     decision_rule = describe("decision", forum.decision)
 
-    # 2-3. benefit and cost of each mode, support, attendance choice, travel paid
-    came = attend(pop, idx, r, forum, fi, links, host, agenda, behaviour, rng)
+    # 2-3. benefit and cost of each mode, support, delegation sizes, attendance, travel paid
+    came = attend(pop, idx, r, forum, fi, links, host, agenda, behaviour, rng, venue)
     modes, remote_factor = came.modes, came.remote_factor
 
     # 4. voice
@@ -187,6 +201,9 @@ def hold_meeting(
         declined=declined,
         host=host,
         decisional=decision_rule.decides,
+        delegates=came.delegates,
+        grants=int(came.funded.sum()),
+        host_country=venue.iso3,
     )
 
 

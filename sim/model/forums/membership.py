@@ -114,7 +114,8 @@ def fixed_composition(pop, forum, seats, year, rng, forum_index=0):
         weights = _election_weights(pop, forum_index)
         is_gov = np.isin(pop.group, GOVERNMENTS)
         pools = [(is_gov & (pop.region == REGIONS.index(r)), n) for r, n in forum.seats.items()] + [
-            (pop.group == GROUPS.index(g), n) for g, n in forum.group_seats.items()
+            ((pop.group == GROUPS.index(g)) & ~pop.local, n)  # locals hold no seats
+            for g, n in forum.group_seats.items()
         ]
         for mask, n in pools:
             pool = np.flatnonzero(mask & (seats < 0))

@@ -1,0 +1,222 @@
+"""Predict who takes part in a named meeting: the model checked against a new meeting.
+
+:func:`predict_meeting` simulates one meeting of a forum held in a given host
+country under a behaviour config (default: the calibrated one) and returns the
+people-weighted shares by stakeholder group, by UN regional group and by mode
+(onsite vs registered remote), with the mean and an interval over replicates.
+
+It uses exactly the machinery of the calibration (:mod:`sim.analysis.calibration`):
+the scenario's year 1 with the forum held in ``host_country``; replicate ``r``
+runs on the stream ``SeedSequence(root_seed, spawn_key=(stream, r))``. So with the
+calibration's root seed and stream it reproduces the fit table's simulated shares.
+
+``year`` is the meeting's calendar year. The model has no calendar time (no trend
+in remote participation, no pandemic); the year only labels the prediction and,
+when ``host_country`` is omitted, picks the host from the forum's host calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.calibration import (
+    STAKEHOLDERS,
+    IGFObservedModel,
+    attendance_weights,
+    simulated_shares,
+)
+from sim.model import venue
+from sim.model.compose import load_config
+from sim.model.config import REGIONS, ForumConfig
+
+MODES = ("onsite", "remote")
+
+
+def prediction_targets(basis: str = "all") -> pd.DataFrame:
+    """The shares a prediction reports: every stakeholder group, region and mode."""
+    rows = [("stakeholder", basis, c) for c in STAKEHOLDERS]
+    rows += [("region", basis, c) for c in REGIONS]
+    rows += [("mode", "all", c) for c in MODES]
+    return pd.DataFrame(rows, columns=["dimension", "basis", "category"])
+
+
+def _host_of(forum: str, year: int, calendar_name: str) -> str:
+    cal = venue.calendar(calendar_name)
+    row = cal[cal["year"] == year]
+    if row.empty:
+        raise ValueError(
+            f"no {forum} meeting in {year} in the host calendar; pass host_country (ISO3)"
+        )
+    return str(row.iloc[0]["host_iso3"])
+
+
+def predict_meeting(
+    forum: str = "igf",
+    host_country: str | None = None,
+    year: int | None = None,
+    behaviour: str = "calibrated",
+    replicates: int = 8,
+    scenario: str = "status_quo",
+    overrides: Sequence[str] = (),
+    basis: str = "all",
+    root_seed: int = 0,
+    stream: int = 0,
+    level: float = 0.9,
+) -> pd.DataFrame:
+    """Simulate one meeting and return its participation shares with intervals.
+
+    Parameters
+    ----------
+    forum
+        Forum name in the scenario (``igf``, ``gac``, ``cstd``...).
+    host_country
+        ISO3 code of the host (None: the forum's calendar host in ``year``).
+    year
+        Calendar year of the meeting (a label; see the module notes).
+    behaviour
+        Behaviour config group (``calibrated``, ``default``).
+    replicates
+        Independent runs; the interval is their central ``level`` quantile range.
+    scenario, overrides
+        The world the meeting sits in (default: the status quo).
+    basis
+        ``all`` (onsite + registered remote) or ``onsite`` for the group and region
+        shares; the mode shares are always of all participants.
+    root_seed, stream
+        Replicate r uses ``SeedSequence(root_seed, spawn_key=(stream, r))``.
+
+    Returns
+    -------
+    DataFrame with dimension, basis, category, mean, sd, low, high (shares in [0, 1]),
+    and attrs ``host_country``, ``year``, ``forum``.
+    """
+    cfg0 = load_config(scenario, [f"behaviour={behaviour}", *overrides])
+    if forum not in cfg0.forum:
+        raise ValueError(f"forum={forum!r} is not in scenario {scenario}; choose one of: "
+                         f"{', '.join(cfg0.forum)}")  # fmt: skip
+    if host_country is None:
+        cal = cfg0.forum[forum].host_calendar
+        if not cal or year is None:
+            raise ValueError(f"{forum} has no host calendar; pass host_country (ISO3)")
+        host_country = _host_of(forum, year, cal)
+    venue.country_index(host_country)  # ValueError naming the code if unknown
+    cfg = load_config(
+        scenario,
+        [
+            f"behaviour={behaviour}",
+            *overrides,
+            "years=1",
+            f"forum.{forum}.host_country={host_country}",
+        ],
+    )
+    targets = prediction_targets(basis)
+    sims = np.full((replicates, len(targets)), np.nan)
+    for r in range(replicates):
+        seed = np.random.SeedSequence(root_seed, spawn_key=(stream, r))
+        model = IGFObservedModel(config=cfg, rng=seed, observed_forum=forum).run()
+        sims[r] = simulated_shares(attendance_weights(model), targets)
+    q = (1 - level) / 2
+    out = targets.copy()
+    out["mean"] = sims.mean(axis=0)
+    out["sd"] = sims.std(axis=0, ddof=1) if replicates > 1 else np.nan
+    out["low"] = np.quantile(sims, q, axis=0)
+    out["high"] = np.quantile(sims, 1 - q, axis=0)
+    out.attrs.update(forum=forum, host_country=host_country, year=year, replicates=replicates)
+    return out
+
+
+def host_calendar_shares(
+    behaviour: str = "calibrated",
+    replicates: int = 3,
+    overrides: Sequence[str] = (),
+    scenario: str = "status_quo",
+    root_seed: int = 0,
+) -> pd.DataFrame:
+    """Simulated region shares at every in-person IGF of the host calendar 2006-2025.
+
+    One row per (meeting, basis, region): meeting, year, host_country, host_region,
+    basis (``onsite`` or ``all``), region, hosting (the region is the host's), and the
+    mean share over ``replicates`` runs (streams ``(year, r)``).
+    """
+    cal = venue.calendar("igf")
+    both = pd.concat([prediction_targets("onsite"), prediction_targets("all")])
+    both = both[both["dimension"] == "region"].reset_index(drop=True)
+    rows = []
+    for _, m in cal.iterrows():
+        cfg = load_config(scenario, [f"behaviour={behaviour}", *overrides, "years=1",
+                                     f"forum.igf.host_country={m['host_iso3']}"])  # fmt: skip
+        sims = np.zeros((replicates, len(both)))
+        for r in range(replicates):
+            seed = np.random.SeedSequence(root_seed, spawn_key=(int(m["year"]), r))
+            model = IGFObservedModel(config=cfg, rng=seed).run()
+            sims[r] = simulated_shares(attendance_weights(model), both)
+        for i, row in both.iterrows():
+            rows.append({
+                "meeting": m["meeting"], "year": int(m["year"]), "host_country": m["host_iso3"],
+                "host_region": _group_of(m["host_iso3"]),
+                "basis": row["basis"], "region": row["category"],
+                "hosting": _group_of(m["host_iso3"]) == row["category"],
+                "share": sims[:, i].mean(),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _group_of(iso3: str) -> str:
+    return REGIONS[venue.meeting_venue(ForumConfig(host_country=iso3), 0).region]
+
+
+def meeting_attendance(
+    forum: str = "gac",
+    behaviour: str = "calibrated",
+    replicates: int = 5,
+    years: int = 3,
+    scenario: str = "status_quo",
+    overrides: Sequence[str] = (),
+    root_seed: int = 0,
+) -> pd.DataFrame:
+    """Members attending each meeting of ``forum``, onsite and remote, over replicates.
+
+    One row per meeting (``meeting`` 1, 2, ...; ``host_country``): eligible members
+    and, for members onsite, members remote, observers onsite, grants taken up and
+    people onsite, the mean, min and max over ``replicates`` runs of ``years`` years.
+    """
+    cfg = load_config(scenario, [f"behaviour={behaviour}", *overrides, f"years={years}"])
+    if forum not in cfg.forum:
+        raise ValueError(f"forum={forum!r} is not in scenario {scenario}")
+    rows = []
+    for r in range(replicates):
+        model = _AllMeetings(config=cfg, rng=np.random.SeedSequence(root_seed, spawn_key=(r,)),
+                             observed_forum=forum).run()  # fmt: skip
+        for k, (res, iso3) in enumerate(model.kept, start=1):
+            member = res.roles == 3
+            rows.append({
+                "replicate": r, "meeting": k, "host_country": iso3,
+                "members": int(member.sum()),
+                "members_onsite": int((member & (res.modes == 2)).sum()),
+                "members_remote": int((member & (res.modes == 1)).sum()),
+                "observers_onsite": int((~member & (res.modes == 2)).sum()),
+                "grants_taken": int(res.funded.sum()),
+                "people_onsite": float(res.delegates[res.modes == 2].sum()),
+            })  # fmt: skip
+    df = pd.DataFrame(rows)
+    value = [c for c in df.columns if c not in ("replicate", "meeting", "host_country")]
+    out = df.groupby(["meeting", "host_country"])[value].agg(["mean", "min", "max"])
+    out.columns = [f"{a}_{b}" for a, b in out.columns]
+    return out.reset_index()
+
+
+class _AllMeetings(IGFObservedModel):
+    """Keeps every meeting result of the observed forum (with its host country)."""
+
+    def __init__(self, *args, **kwargs):
+        self.kept = []
+        super().__init__(*args, **kwargs)
+
+    def _meeting(self, fi, year):
+        res = super()._meeting(fi, year)
+        if res is not None and self.forum_names[fi] == self.observed_forum:
+            self.kept.append((res, res.host_country))
+        return res
