@@ -108,6 +108,10 @@ RANGES: dict[str, Range] = {
     "population.stubbornness.*": UNIT,
     "population.initial_engagement": UNIT,
     "population.extra_actors": Range(0, MAX_ACTORS, integer=True),
+    # host countries' local organisations (issue 13; sim.model.venue.local_counts)
+    "population.local_counts.*": Range(0.0, 1e4),
+    "population.local_scale": NONNEG,
+    "population.local_elasticity": Range(-5.0, 5.0),
     # issues: positions run from 0 to 1 (sim.model.config)
     "issues.*.status_quo": UNIT,
     "issues.*.position.*": UNIT,
@@ -130,6 +134,12 @@ RANGES: dict[str, Range] = {
     "behaviour.concession_step": UNIT,
     "behaviour.soft_law_weight": UNIT,
     "behaviour.role_influence.*": NONNEG,
+    # venue, distance and delegation size (issue 13; sim.model.venue)
+    "behaviour.distance_exponent": Range(0.0, 5.0),
+    "behaviour.local_cost": UNIT,
+    "behaviour.mission_cost": UNIT,
+    "behaviour.home_capacity": Range(0.0, 1e3),
+    "behaviour.delegation_returns": UNIT,
     # forums (sim.model.forums; facts in the forum configs)
     "forum.*.authority": UNIT,
     "forum.*.start_year": Range(1, MAX_YEARS, integer=True),
