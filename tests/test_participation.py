@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from sim.model import GovernanceModel, venue
 from sim.model.config import REGIONS, BehaviourConfig, ForumConfig
 from sim.model.forums.attendance import delegation_choice
 from sim.model.forums.meeting import ONSITE
+from sim.studies.spec import parse_study
 from tests.conftest import small
 
 SMALL = [
@@ -173,11 +175,11 @@ def test_moving_the_host_from_eastern_europe_to_africa_raises_africas_share():
 
 
 def test_prediction_api_reproduces_a_fitted_meetings_simulated_shares():
-    study = cal.parse_study({
-        "name": "p", "scenario": "status_quo", "overrides": SMALL, "years": 1,
-        "replicates": 2, "refits": 0, "root_seed": 5,
+    study = parse_study(yaml.safe_dump({
+        "name": "p", "kind": "calibration", "scenario": "status_quo", "overrides": SMALL,
+        "years": 1, "replicates": 2, "refits": 0, "root_seed": 5,
         "parameters": {"behaviour.travel_cost_scale": {"low": 0.01, "high": 1.0}},
-    })  # fmt: skip
+    }))  # fmt: skip
     targets = cal.load_targets()
     moments = cal.MomentModel(study, targets)
     default = BehaviourConfig().travel_cost_scale

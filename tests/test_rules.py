@@ -372,7 +372,7 @@ def test_worked_example_runs_from_yaml_to_power_and_dashboard():
                 assert got == pytest.approx(want), (metric, name)
         # the IGF decides nothing, so it has no game and no power rows
         assert s[(s["metric"] == "banzhaf_power") & (s["forum"] == "igf")].empty
-        app = pytest.importorskip("sim.present.app")
+        app = pytest.importorskip("sim.present.dashboard_data")
         assert "qualified_majority" in app.decision_rules()
         base = load_config("status_quo")
         assert app.lever_overrides(base, "cstd", "qualified_majority", threshold=0.9) == [
