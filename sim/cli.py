@@ -164,8 +164,8 @@ def precheck(overrides: Sequence[str]) -> None:
             "scenario", "population", "issues", "behaviour") else None  # fmt: skip
         for v in values:
             if choices is not None and v not in choices:
-                raise UsageError(f"{key}={v!r} is not a {key} config; choose one of: "
-                                 f"{', '.join(choices)}")  # fmt: skip
+                raise UsageError(f"{key}={v!r} is not a {key} config. Available options in "
+                                 f"'{key}': {', '.join(choices)}")  # fmt: skip
             check_value(key, v)
 
 

@@ -45,7 +45,7 @@ def test_run_writes_a_run_folder_and_prints_the_headline(tmp_path):
         ("scenario=nope", "Available options in 'scenario'"),
         ("forum.cstd.decision=vote", "choose one of: none, consensus"),
         ("forum.cstd.authority=3", "out of range"),
-        ("years=0", "years=0 must be at least 1"),
+        ("years=0", "years=0 is out of range; allowed: a whole number from 1 to 200"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_naming_the_key_and_no_traceback(
