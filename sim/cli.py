@@ -248,7 +248,7 @@ def experiment(a: argparse.Namespace) -> None:
     if a.shards is not None and a.shards < 1:
         raise UsageError(f"--shards {a.shards}: give at least 1 shard")
     if a.out:  # before the (slow) study check
-        ensure_writable_folder(a.out, "--out")
+        ensure_writable_folder(a.out, "--out", create=False)
     study = load_study(a.study, replicates=a.replicates, years=a.years, overrides=a.overrides)
     out = Path(a.out).resolve() if a.out else results_dir() / study.name
     check_launcher(a.launcher)
