@@ -315,7 +315,7 @@ def sensitivity_command(a: argparse.Namespace) -> None:
     try:
         study = sensitivity.load_study(a.name)
     except (FileNotFoundError, ValueError, KeyError) as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(f"{a.name}: {e}") from None
     out = Path(a.out) if a.out else results_dir() / "sensitivity" / study.name
     results = sensitivity.run_study(study, out, jobs=_jobs(a), progress=not a.quiet)
     sensitivity_figures(study, results, out)
@@ -327,7 +327,7 @@ def calibrate(a: argparse.Namespace) -> None:
     try:
         study = calibration.load_study(a.name)
     except (FileNotFoundError, ValueError, KeyError) as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(f"{a.name}: {e}") from None
     out = Path(a.out) if a.out else results_dir() / "calibration" / study.name
     result = calibration.calibrate(study, jobs=_jobs(a) or 1)
     config_path = None if a.no_config else CONFIG_DIR / "behaviour" / "calibrated.yaml"
@@ -518,6 +518,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(str(e))
     except OSError as e:  # a path that is missing, a file, unwritable, too long, ...
         fail(path_error(e))
+    except UnicodeDecodeError as e:  # a file given by name that is not UTF-8 text
+        named = next((a for a in argv[1:] if not a.startswith("-") and "=" not in a), "a file")
+        fail(f"{named}: is not UTF-8 text ({e.reason}: byte {e.object[e.start]:#04x} at "
+             f"position {e.start})")  # fmt: skip
     except KeyboardInterrupt:
         print("govsim: interrupted", file=sys.stderr)
         sys.exit(130)
