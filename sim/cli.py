@@ -180,8 +180,8 @@ def precheck(overrides: Sequence[str]) -> None:
             "scenario", "population", "issues", "behaviour") else None  # fmt: skip
         for v in values:
             if choices is not None and v not in choices:
-                raise UsageError(f"{key}={v!r} is not a {key} config; choose one of: "
-                                 f"{', '.join(choices)}")  # fmt: skip
+                raise UsageError(f"{key}={v!r} is not a {key} config. Available options in "
+                                 f"'{key}': {', '.join(choices)}")  # fmt: skip
             check_value(key, v)
 
 
@@ -745,6 +745,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(str(e))
     except OSError as e:  # a path that is missing, a file, unwritable, too long, ...
         fail(path_error(e))
+    except UnicodeDecodeError as e:  # a file given by name that is not UTF-8 text
+        named = next((a for a in argv[1:] if not a.startswith("-") and "=" not in a), "a file")
+        fail(f"{named}: is not UTF-8 text ({e.reason}: byte {e.object[e.start]:#04x} at "
+             f"position {e.start})")  # fmt: skip
     except KeyboardInterrupt:
         print("govsim: interrupted", file=sys.stderr)
         sys.exit(130)

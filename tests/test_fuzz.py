@@ -235,6 +235,9 @@ PATHS = [
     Case("sensitivity-dir", ["sensitivity", "{tmp}/adir.yaml"], ("adir.yaml",)),
     Case("calibrate-missing", ["calibrate", "{tmp}/nope.yaml"], ("nope",)),
     Case("calibrate-dir", ["calibrate", "{tmp}/adir.yaml"], ("adir.yaml",)),
+    Case("sensitivity-latin1", ["sensitivity", "{tmp}/latin1.yaml"], ("latin1.yaml",)),
+    Case("calibrate-latin1", ["calibrate", "{tmp}/latin1.yaml"], ("latin1.yaml",)),
+    Case("experiment-latin1", ["experiment", "{tmp}/latin1.yaml"], ("latin1.yaml",)),
 ]
 for _c in PATHS:
     _c.setup = _folders
