@@ -6,7 +6,8 @@ source meets before its target). The order of events in :meth:`step` is:
 
 1. in January, yearly budgets are reset and expertise decays toward its start;
 2. every forum that meets this month holds a meeting (:func:`sim.model.forums.hold_meeting`),
-   adopted outcomes move the policy on their issues, and actors adapt
+   adopted outcomes move the policy on their issues — or, where the forum recommends to a
+   parent, go up the chain as a draft (:mod:`sim.model.forums.chain`) — and actors adapt
    (:func:`sim.model.forums.adapt`);
 3. the data collector records the step.
 
@@ -28,6 +29,8 @@ from sim.model.actors import AGENT_CLASSES
 from sim.model.compose import load_config
 from sim.model.config import GROUPS, REGIONS, GovsimConfig, as_config
 from sim.model.forums import adapt, agenda_of, hold_meeting, meeting_order, resolve_links, rule
+from sim.model.forums.chain import build_chain, decide_mandate
+from sim.model.forums.links import apply_link
 from sim.model.forums.meeting import ONSITE, REMOTE, MeetingResult
 from sim.model.forums.membership import weighted_sample
 from sim.model.population import DEVELOPED, DEVELOPING, build_population
@@ -143,6 +146,10 @@ class GovernanceModel(mesa.Model):
         self._roles_year = [0] * n_forums
         self._meetings_held = [0] * n_forums
         self.decisions = 0
+        # the chain of authority and what it records (issue 14; sim.model.forums.chain)
+        self.chain = build_chain(cfg.forum, cfg.links, self.issue_names)
+        self.text_records: list[tuple[str, int, bool, bool]] = []  # forum, step, adopted, voted
+        self.bloc_records: list[tuple[str, int, str, float, float]] = []
         # caches: attainment until policy moves, group means until a meeting or new year
         self._mean_salience = self.pop.salience.mean(axis=0)  # saliences are fixed in a run
         self._attainment_cache: tuple[bytes, np.ndarray, float] | None = None
@@ -172,6 +179,7 @@ class GovernanceModel(mesa.Model):
                 "groups": GROUP_COLUMNS,
             },
         )
+        self.attainment_gap_start = self.attainment_gap()
         self._collect()
 
     # ----- time -------------------------------------------------------------------
@@ -235,7 +243,10 @@ class GovernanceModel(mesa.Model):
         return self.pop.position[who].copy(), self.pop.salience[who].copy()
 
     def _meeting(self, fi: int, year: int) -> MeetingResult | None:
-        agenda = self.agendas[fi]
+        chain = self.chain
+        agenda = chain.agenda(fi, self.agendas[fi])
+        for mandate in chain.pending(fi):  # a mandate is an agenda item of its deciding forum
+            self._decide_mandate(fi, mandate, year)
         if len(agenda) == 0:
             return None
         roles = self.roles(fi, year)
@@ -255,22 +266,47 @@ class GovernanceModel(mesa.Model):
             self.boards[fi],
             self.config.behaviour,
             self.rng,
+            chain.referral(fi),
         )
+        chain.taken_up(fi)
+        d = res.decision
+        if d is not None and d.text_adopted is not None:
+            self.text_records.append((self.forum_names[fi], self.steps, d.text_adopted, d.voted))
+        for j, cohesion, share in res.blocs:
+            bloc = self.forums[fi].blocs[j]
+            self.bloc_records.append((self.forum_names[fi], self.steps, bloc, cohesion, share))
         if res.decisional and res.adopted.any():
-            link = self.links[fi]
-            weight = link.authority * (
-                1.0 if link.binding else self.config.behaviour.soft_law_weight
-            )
             won = agenda[res.adopted]
-            self.policy[won] += weight * (res.outcome[res.adopted] - self.policy[won])
-            if link.binding:  # decision power: binding outcomes count for policy coverage
-                self.adopted_ever[won] = True
+            if chain.parent[fi] is not None:  # a recommendation to the parent, not policy
+                chain.recommend(fi, won, res.outcome[res.adopted])
+            else:
+                link = self.links[fi]
+                weight = link.authority * (
+                    1.0 if link.binding else self.config.behaviour.soft_law_weight
+                )
+                self.policy[won] += weight * (res.outcome[res.adopted] - self.policy[won])
+                if chain.final[fi]:  # decision power: what the chain adopts counts for coverage
+                    self.adopted_ever[won] = True
             self.decisions += 1
         text = np.where(res.adopted | (not res.decisional), res.outcome, res.proposal)
         self.messages[fi, agenda] = np.where(np.isfinite(text), text, self.messages[fi, agenda])
         adapt(self.pop, fi, res, before, self.links[fi], self.config.behaviour)
         self._record(fi, res, before)
         return res
+
+    def _decide_mandate(self, fi: int, mandate, year: int) -> None:
+        """Forum ``fi`` decides a pending mandate; adopted, its links take effect."""
+        roles = self.roles(fi, year)
+        mandate.adopted = decide_mandate(
+            self.pop, roles, self.forums[fi], mandate, self.policy, self.config.behaviour,
+            self.rng,
+        )  # fmt: skip
+        mandate.decided, mandate.step = True, self.steps
+        if mandate.adopted:  # authority, reports, and the question on the target's agenda
+            for link in mandate.links:
+                apply_link(link, self.links[mandate.target], self.forum_names)
+            t = mandate.target
+            self.agendas[t] = np.union1d(self.agendas[t], [mandate.issue])
 
     # ----- measures ---------------------------------------------------------------
     def attainment(self) -> np.ndarray:

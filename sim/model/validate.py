@@ -11,6 +11,8 @@ from typing import Any
 from sim.errors import ConfigError
 from sim.model.config import GROUPS, INCOMES, ISSUE_KINDS, REGIONS, ROLES, GovsimConfig
 from sim.model.forums import RULES
+from sim.model.forums.blocs import BLOC_OBJECTION, bloc_members
+from sim.model.forums.chain import TAKES_UP
 from sim.model.forums.links import LINK_KINDS
 from sim.model.population import DEVELOPING_RULES
 
@@ -67,6 +69,7 @@ def validate(cfg: GovsimConfig) -> GovsimConfig:
     if b.logit_noise <= 0:
         raise ConfigError(f"behaviour.logit_noise={b.logit_noise} must be > 0")
     _check_range("behaviour.polarization", b.polarization, 0.0, 3.0)
+    _check_range("behaviour.bloc_cohesion", b.bloc_cohesion, 0.0, 1.0)
     for name, f in cfg.forum.items():
         key = f"forum.{name}"
         for rule_kind, registry in RULES.items():
@@ -104,6 +107,16 @@ def validate(cfg: GovsimConfig) -> GovsimConfig:
         _check_range(f"{key}.remote_voice", f.remote_voice, 0.0, 1.0)
         _check_range(f"{key}.participant_voice", f.participant_voice, 0.0, 1.0)
         _check_range(f"{key}.confidence", f.confidence, 0.0, 1.0)
+        # negotiation (issue 14): texts, chains, blocs
+        _check_choice(f"{key}.takes_up", f.takes_up, TAKES_UP)
+        _check_choice(f"{key}.bloc_objection", f.bloc_objection, BLOC_OBJECTION)
+        for bloc in f.blocs:
+            _check_choice(f"{key}.blocs", bloc, bloc_members())
+        for issue in f.package_required:
+            _check_choice(f"{key}.package_required", issue, cfg.issues)
+        _check_range(f"{key}.vote_request", f.vote_request, 0.0, 1.0)
+        if f.bloc_voice < 0:
+            raise ConfigError(f"{key}.bloc_voice={f.bloc_voice} must be >= 0")
         if f.funded_slots < 0:
             raise ConfigError(f"{key}.funded_slots={f.funded_slots} must be >= 0")
         if f.term_years < 1 or f.cohorts < 1 or f.term_years % f.cohorts:
@@ -114,7 +127,16 @@ def validate(cfg: GovsimConfig) -> GovsimConfig:
     for name, link in cfg.links.items():
         _check_choice(f"links.{name}.kind", link.kind, LINK_KINDS)
         _check_choice(f"links.{name}.target", link.target, cfg.forum)
-        if link.kind == "feeds":
+        if link.kind in ("feeds", "recommends"):
             _check_choice(f"links.{name}.source", link.source, cfg.forum)
         _check_range(f"links.{name}.weight", link.weight, 0.0, 1.0)
+        if link.decided_by:
+            _check_choice(f"links.{name}.decided_by", link.decided_by, cfg.forum)
+            _check_choice(f"links.{name}.issue", link.issue, cfg.issues)
+            _check_range(f"links.{name}.stance", link.stance, 0.0, 1.0)
+    parents = [(v.source, v.target) for v in cfg.links.values() if v.kind == "recommends"]
+    sources = [s for s, _ in parents]
+    for s in set(sources):
+        if sources.count(s) > 1:
+            raise ConfigError(f"links: forum {s!r} recommends to more than one parent")
     return cfg

@@ -8,7 +8,12 @@
   information subsidy: their preparation and travel costs fall by a share w and
   attending members gain ``w`` times the usual expertise gain.
 - ``mandate`` (-> target, weight w): a formal UNGA/ECOSOC resolution raises the
-  target's authority by w (capped at 1) and makes its outcomes binding.
+  target's authority by w (capped at 1). It never makes outcomes binding: binding
+  force comes only from the chain of decisions (:mod:`sim.model.forums.chain`).
+  With ``decided_by`` the mandate (or a ``reports_to`` duty) is an agenda item of
+  that forum and takes effect only once adopted (:func:`apply_link`).
+- ``recommends`` (source -> parent): the source's adopted texts are recommendations
+  its parent decides (:mod:`sim.model.forums.chain`); no effect here.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 
 from sim.model.config import ForumConfig, LinkConfig
 
-LINK_KINDS = ("feeds", "reports_to", "mandate")
+LINK_KINDS = ("feeds", "reports_to", "mandate", "recommends")
 
 
 @dataclass
@@ -35,15 +40,19 @@ def resolve_links(forums: dict[str, ForumConfig], links: dict[str, LinkConfig]) 
     names = list(forums)
     out = [ForumLinks(authority=f.authority, binding=f.binding) for f in forums.values()]
     for link in links.values():
-        t = out[names.index(link.target)]
-        if link.kind == "feeds":
-            t.feeds.append((names.index(link.source), link.weight))
-        elif link.kind == "reports_to":
-            t.subsidy = min(0.9, t.subsidy + link.weight)
-        elif link.kind == "mandate":
-            t.authority = min(1.0, t.authority + link.weight)
-            t.binding = True
+        if not link.decided_by:  # a decided link waits for its forum's adoption
+            apply_link(link, out[names.index(link.target)], names)
     return out
+
+
+def apply_link(link: LinkConfig, t: ForumLinks, names: list[str]) -> None:
+    """Add what one link makes of its target ``t`` (in place)."""
+    if link.kind == "feeds":
+        t.feeds.append((names.index(link.source), link.weight))
+    elif link.kind == "reports_to":
+        t.subsidy = min(0.9, t.subsidy + link.weight)
+    elif link.kind == "mandate":
+        t.authority = min(1.0, t.authority + link.weight)
 
 
 def meeting_order(forums: dict[str, ForumConfig], links: dict[str, LinkConfig]) -> list[int]:

@@ -21,12 +21,14 @@ Nothing here loops over actors in Python; the only loops are over agenda issues
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.model.config import GROUPS, REGIONS, ROLES, BehaviourConfig, ForumConfig
-from sim.model.forums.decision import compromise_proposal
+from sim.model.forums import blocs as bloc_rules
+from sim.model.forums.chain import Referral
+from sim.model.forums.decision import Decision, compromise_proposal
 from sim.model.forums.links import ForumLinks
 from sim.model.forums.membership import MEMBER, PARTICIPANT
 from sim.model.forums.registry import rule
@@ -80,6 +82,9 @@ class MeetingResult:
     declined: np.ndarray
     host: int
     decisional: bool
+    decision: Decision | None = None
+    blocs: list[tuple[int, float, float]] = field(default_factory=list)
+    """Per bloc present: (index into ``forum.blocs``, cohesion, voice share)."""
 
     @property
     def present(self) -> np.ndarray:
@@ -121,6 +126,7 @@ def hold_meeting(
     board: tuple[np.ndarray, np.ndarray],
     behaviour: BehaviourConfig,
     rng: np.random.Generator,
+    referral: Referral | None = None,
 ) -> MeetingResult:
     """Run one meeting of forum ``fi``; moves attendees' positions and spends their budgets.
 
@@ -134,6 +140,8 @@ def hold_meeting(
         messages: (F, k) latest outcome or message of every forum (nan: none yet).
         board: (b, k) positions and saliences of the ratifying board's directors.
         behaviour: behavioural parameters; rng: the model's generator.
+        referral: texts referred by the chain (they replace the proposal on their
+            issues) and the issues a text must cover (:mod:`sim.model.forums.chain`).
     """
     b = behaviour
     idx = np.flatnonzero(roles > 0)
@@ -183,6 +191,9 @@ def hold_meeting(
     weight = rule("voice", forum.voice)(
         capacity, expertise, present_factor, STAKEHOLDER[pop.group[idx]]
     )
+    bloc = bloc_rules.bloc_of(pop.iso3[idx], forum.blocs) if forum.blocs else None
+    if bloc is not None:  # bloc statements (sim.model.forums.blocs)
+        weight = bloc_rules.add_statements(weight, bloc, forum.bloc_voice)
     total = weight.sum()
     voice = weight / total if total > 0 else weight
 
@@ -201,6 +212,8 @@ def hold_meeting(
 
     # 6. proposal, decision, ratification
     decide = present[is_member[present]]
+    if forum.written_objections:  # absent members object in writing (issue 14)
+        decide = np.flatnonzero(is_member)
     if len(decide) == 0 and forum.decision == "none":
         decide = present[voice[present] > 0]
     pos = pop.position[_cross(idx[decide], agenda)]
@@ -212,8 +225,20 @@ def hold_meeting(
             np.isfinite(fed) & np.isfinite(proposal), (1 - w) * proposal + w * fed, proposal
         )
     status_quo = policy[agenda]
+    context: dict = {"rng": rng}
+    if referral is not None:  # drafts referred up the chain are what is decided
+        text = referral.text[agenda]
+        proposal = np.where(np.isfinite(text), text, proposal)
+        context["required"] = referral.required[agenda]
+    w_decide, stats = voice[decide], []
+    if bloc is not None:  # bloc coordination before the decision
+        pos, w_decide, sal, context["votes"], common, moved = bloc_rules.coordinate(
+            pos, w_decide, sal, bloc[decide], len(forum.blocs), b.bloc_cohesion,
+            forum.bloc_objection,
+        )  # fmt: skip
+        stats = bloc_rules.bloc_stats(moved, bloc[decide], common, voice, bloc)
     decision = rule("decision", forum.decision)(
-        pos, voice[decide], sal, proposal, status_quo, forum, b
+        pos, w_decide, sal, proposal, status_quo, forum, b, **context
     )
     adopted, declined = rule("ratification", forum.ratification)(
         decision.adopted,
@@ -238,6 +263,8 @@ def hold_meeting(
         declined=declined,
         host=host,
         decisional=forum.decision != "none",
+        decision=decision,
+        blocs=stats,
     )
 
 
