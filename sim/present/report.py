@@ -103,6 +103,30 @@ def headline_table(summary: pd.DataFrame, diffs: pd.DataFrame, study) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def design_lines(effects: pd.DataFrame, study) -> list[str]:
+    """The lead: attainment gap closed by design per condition, the assumed start as context.
+
+    ``effects`` is :func:`sim.studies.stats.design_effects`: the design effect is a
+    condition's change in the gap minus the baseline's, paired by replicate; gap closed by
+    design = −effect (positive: the design narrows the gap more than the baseline does).
+    """
+    if effects is None or not len(effects):
+        return []
+    grid_keys = list(study.grid)
+    out = []
+    for _, r in effects.iterrows():
+        if not np.isfinite(r["effect"]):
+            continue
+        who = _condition_name(r.to_dict(), study, grid_keys)
+        out.append(
+            f"{who}: gap closed by design {fmt_ci(-r['effect'], -r['hi'], -r['lo'], signed=True)}"
+            f" attainment points (change in the gap minus the baseline's, paired by replicate;"
+            f" assumed starting gap {fmt(r['start'])}, baseline change"
+            f" {r['baseline_change']:+.3f})."
+        )
+    return out
+
+
 def readings(diffs: pd.DataFrame, study) -> list[str]:
     """Plain sentences for differences whose 95% interval excludes zero."""
     grid_keys = list(study.grid)
@@ -235,6 +259,10 @@ def build_briefing(root: Path | str, study=None) -> Path:
         else pd.DataFrame()
     )
     yearly = stats.yearly(table, grid_keys) if len(table) else pd.DataFrame()
+    effects = stats.design_effects(table, study.baseline, grid_keys) if len(table) else None
+    lead = design_lines(effects, study)
+    if effects is not None:
+        effects.to_csv(root / "design_effects.csv", index=False)
     summary.to_csv(root / "summary.csv", index=False)
     diffs.to_csv(root / "differences.csv", index=False)
 
@@ -291,7 +319,8 @@ def build_briefing(root: Path | str, study=None) -> Path:
 
     # ---- markdown
     md = [f"# {title}: briefing", "", f"**Question.** {study.question}", "", f"*{status}*", ""]
-    md += ["## Headline", "", f"Baseline: {plots._baseline_text(study)}. "
+    md += ["## Headline", ""] + [f"**{x}**" for x in lead] + ([""] if lead else [])
+    md += [f"Baseline: {plots._baseline_text(study)}. "
            "Values are means with 95% intervals; differences are paired by replicate.",
            ""]  # fmt: skip
     md += [_md_table(head), "", "**Reading.**", ""] + [f"- {r}" for r in reads] + [""]
@@ -321,6 +350,7 @@ def build_briefing(root: Path | str, study=None) -> Path:
          f"</title><style>{CSS}</style></head><body>", f"<h1>{e(title)}: briefing</h1>",
          f"<p class='question'><b>Question.</b> {e(study.question)}</p>",
          f"<p class='note'>{e(status)}</p>", "<h2>Headline</h2>",
+         *[f"<p><b>{e(x)}</b></p>" for x in lead],
          f"<p>Baseline: {e(plots._baseline_text(study))}. Values are means with 95% intervals; "
          "differences are paired by replicate.</p>", _html_table(head),
          "<p><b>Reading.</b></p><ul>" + "".join(f"<li>{e(r)}</li>" for r in reads) + "</ul>",
