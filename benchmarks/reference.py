@@ -248,9 +248,27 @@ class ReferenceModel(core_model.GovernanceModel):
             return super()._meeting(fi, year)
 
     def hold_meeting(
-        self, pop, forum, fi, links, roles, host, agenda, policy, messages, board, behaviour, rng
+        self,
+        pop,
+        forum,
+        fi,
+        links,
+        roles,
+        host,
+        agenda,
+        policy,
+        messages,
+        board,
+        behaviour,
+        rng,
+        referral=None,
     ) -> MeetingResult:
-        """The meeting of :func:`sim.model.forums.hold_meeting`, decided agent by agent."""
+        """The meeting of :func:`sim.model.forums.hold_meeting`, decided agent by agent.
+
+        Per-item rules only: no blocs and no referred texts (issue 14's mechanisms are
+        checked by known answers in tests/test_negotiation.py)."""
+        if forum.blocs or (referral is not None and np.isfinite(referral.text).any()):
+            raise NotImplementedError("reference has no blocs or referred texts")
         idx = np.flatnonzero(roles > 0)
         r = roles[idx]
         eligible = AgentSet([self.delegates[i] for i in idx], random=self.random)

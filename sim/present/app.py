@@ -36,7 +36,7 @@ from sim.present.plots import GROUP_COLOURS
 AS_IN_SCENARIO = "as in scenario"
 """Value of a forum lever that keeps the scenario's own design."""
 
-DECISION_RULES = ("consensus", "majority", "rough_consensus", "none")
+DECISION_RULES = ("package_consensus", "consensus", "majority", "rough_consensus", "none")
 """Decision rules offered on the page (see :mod:`sim.model.forums.decision`)."""
 
 MANDATE_WEIGHT = 0.3
@@ -104,7 +104,7 @@ def set_mandate(cfg: GovsimConfig, forum: str, mandate: str) -> str | None:
         cfg.links[f"{forum}_mandate"] = LinkConfig(
             kind="mandate", target=forum, weight=MANDATE_WEIGHT
         )
-        return f"formal mandate on {forum} (authority +{MANDATE_WEIGHT}, binding)"
+        return f"formal mandate on {forum} (authority +{MANDATE_WEIGHT}; not binding by itself)"
     if mandate == "off" and existing:
         for k in existing:
             del cfg.links[k]
