@@ -45,6 +45,20 @@ def bloc_members() -> dict[str, frozenset[str]]:
     return {b: frozenset(g["iso3"]) for b, g in df.groupby("bloc", sort=False)}
 
 
+_CODES: dict[tuple[int, tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def population_blocs(iso3_all: np.ndarray, blocs: Sequence[str]) -> np.ndarray:
+    """:func:`bloc_of` for a whole population's ISO3 array, cached while that array lives."""
+    key = (id(iso3_all), tuple(blocs))
+    hit = _CODES.get(key)
+    if hit is None or hit[0] is not iso3_all:
+        if len(_CODES) > 64:
+            _CODES.clear()
+        hit = _CODES[key] = (iso3_all, bloc_of(iso3_all, blocs))
+    return hit[1]
+
+
 def bloc_of(iso3: np.ndarray, blocs: Sequence[str]) -> np.ndarray:
     """Per actor, the index into ``blocs`` of the first listed bloc it belongs to (-1: none)."""
     out = np.full(len(iso3), -1, np.intp)

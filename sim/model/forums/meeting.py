@@ -191,7 +191,7 @@ def hold_meeting(
     weight = rule("voice", forum.voice)(
         capacity, expertise, present_factor, STAKEHOLDER[pop.group[idx]]
     )
-    bloc = bloc_rules.bloc_of(pop.iso3[idx], forum.blocs) if forum.blocs else None
+    bloc = bloc_rules.population_blocs(pop.iso3, forum.blocs)[idx] if forum.blocs else None
     if bloc is not None:  # bloc statements (sim.model.forums.blocs)
         weight = bloc_rules.add_statements(weight, bloc, forum.bloc_voice)
     total = weight.sum()
