@@ -36,7 +36,7 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-OUTPUT_VERSION = 2
+OUTPUT_VERSION = 3  # 3: issue 14 (the chain, packages, blocs; gap start/change in summaries)
 """Version of what a stored run contains. It is part of every run key, so bumping it when
 the model's results or the stored table change makes old stores recompute instead of
 silently mixing outputs of two versions of the code."""
