@@ -305,9 +305,14 @@ class ReferenceModel(core_model.GovernanceModel):
 
     def hold_meeting(
         self, pop, forum, fi, links, roles, host, agenda, policy, messages, board, behaviour, rng,
-        venue=None,
+        venue=None, referral=None,
     ) -> MeetingResult:  # fmt: skip
-        """The meeting of :func:`sim.model.forums.hold_meeting`, decided agent by agent."""
+        """The meeting of :func:`sim.model.forums.hold_meeting`, decided agent by agent.
+
+        Per-item rules only: no blocs and no referred texts (issue 14's mechanisms are
+        checked by known answers in tests/test_negotiation.py)."""
+        if forum.blocs or (referral is not None and np.isfinite(referral.text).any()):
+            raise NotImplementedError("reference has no blocs or referred texts")
         away = pop.local & ((pop.country != venue.country) | (not forum.local_participants))
         idx = np.flatnonzero((roles > 0) & ~away)
         r = roles[idx]

@@ -183,10 +183,16 @@ class BehaviourConfig:
     expertise_gain: float = 0.05
     expertise_decay: float = 0.05
     objection_tolerance: float = 0.05
-    reservation: float = 0.3
-    """Largest salience-weighted distance to a proposal a member accepts (else it objects)."""
+    reservation: float = 0.2
+    """Largest salience-weighted distance to a proposal a member accepts (else it objects).
+    ASSUMPTION, range 0.15-0.35; 0.2 (was 0.3) is what the 2005-2025 replay needs for
+    neither WGEC to adopt a report (docs/ODD.md, "History replay")."""
     concession_step: float = 0.25
     soft_law_weight: float = 0.5
+    # --- negotiation (issue 14): blocs ---------------------------------------------------
+    bloc_cohesion: float = 0.5
+    """Weight a bloc member puts on its bloc's common position (0: none, 1: speaks only
+    through the bloc). ASSUMPTION, range 0.2-0.9 (docs/ODD.md, blocs)."""
     role_influence: dict[str, float] = field(
         default_factory=lambda: {"none": 0.0, "observer": 0.1, "participant": 0.5, "member": 1.0}
     )
@@ -277,16 +283,43 @@ class ForumConfig:
     )
     supermajority: float = 0.6
     board_deference: float = 0.1
+    # --- negotiation (issue 14): texts, chains of authority, blocs --------------------------
+    package_drop: bool = False
+    """Package rules: the chair may drop contested items from the text (they go to a
+    non-binding chair's summary) — the annual resolution that "notes divergent views"."""
+    package_required: list[str] = field(default_factory=list)
+    """Package rules: issues the text must address (a working group's mandate); never dropped."""
+    written_objections: bool = False
+    """Members absent from a meeting may still object to the text (drafts circulated for
+    written comments, as the WGEC 2 Chair's drafts were: UNCTAD, WGEC 2 fourth meeting)."""
+    vote_request: float = 0.0
+    """``package_consensus_or_vote``: chance a member requests a vote when consensus fails."""
+    takes_up: str = "own"
+    """"own": its scope's issues; "referred": only texts recommended to it (ECOSOC, the GA)."""
+    blocs: list[str] = field(default_factory=list)
+    """Blocs that coordinate here, in precedence order (names in ``sim/data/blocs.csv``)."""
+    bloc_objection: str = "each"
+    """"each": every bloc member objects for itself; "one": a bloc objects once."""
+    bloc_voice: float = 0.0
+    """Weight of a bloc statement, as a multiple of the largest member delegation's weight."""
 
 
 @dataclass
 class LinkConfig:
-    """A link between forums: ``feeds``, ``reports_to`` or ``mandate`` (see ``forums.links``)."""
+    """A link between forums: ``feeds``, ``reports_to``, ``mandate`` or ``recommends``
+    (see ``forums.links``)."""
 
     kind: str = "feeds"
     source: str = ""
     target: str = ""
     weight: float = 0.3
+    # --- negotiation (issue 14): a mandate decided by a forum ------------------------------
+    decided_by: str = ""
+    """A ``mandate`` takes effect only once this forum adopts it ("": from the start)."""
+    issue: str = ""
+    """The issue axis a decided mandate is judged on (e.g. new_mechanism)."""
+    stance: float = 0.5
+    """Where the mandate sits on that axis (what members compare with the status quo)."""
 
 
 @dataclass

@@ -6,7 +6,8 @@ source meets before its target). The order of events in :meth:`step` is:
 
 1. in January, yearly budgets are reset and expertise decays toward its start;
 2. every forum that meets this month holds a meeting (:func:`sim.model.forums.hold_meeting`),
-   adopted outcomes move the policy on their issues, and actors adapt
+   adopted outcomes move the policy on their issues — or, where the forum recommends to a
+   parent, go up the chain as a draft (:mod:`sim.model.forums.chain`) — and actors adapt
    (:func:`sim.model.forums.adapt`);
 3. the data collector records the step.
 
@@ -30,6 +31,8 @@ from sim.model.actors import AGENT_CLASSES
 from sim.model.compose import is_checked, load_config
 from sim.model.config import GROUPS, REGIONS, GovsimConfig, as_config
 from sim.model.forums import adapt, agenda_of, hold_meeting, meeting_order, resolve_links, rule
+from sim.model.forums.chain import build_chain, decide_mandate
+from sim.model.forums.links import apply_link
 from sim.model.forums.meeting import ONSITE, REMOTE, MeetingResult, enact
 from sim.model.forums.membership import weighted_sample
 from sim.model.forums.registry import describe
@@ -187,6 +190,10 @@ class GovernanceModel(mesa.Model):
         self._roles_year = [0] * n_forums
         self._meetings_held = [0] * n_forums
         self.decisions = 0
+        # the chain of authority and what it records (issue 14; sim.model.forums.chain)
+        self.chain = build_chain(cfg.forum, cfg.links, self.issue_names)
+        self.text_records: list[tuple[str, int, bool, bool]] = []  # forum, step, adopted, voted
+        self.bloc_records: list[tuple[str, int, str, float, float]] = []
         # caches: attainment until policy moves, group means until a meeting or new year
         self._mean_salience = self.pop.salience.mean(axis=0)  # saliences are fixed in a run
         self._attainment_cache: tuple[bytes, np.ndarray, float] | None = None
@@ -216,6 +223,7 @@ class GovernanceModel(mesa.Model):
                 "groups": GROUP_COLUMNS,
             },
         )
+        self.attainment_gap_start = self.attainment_gap()
         self._collect()
 
     # ----- time -------------------------------------------------------------------
@@ -281,7 +289,10 @@ class GovernanceModel(mesa.Model):
         return self.pop.position[who].copy(), self.pop.salience[who].copy()
 
     def _meeting(self, fi: int, year: int) -> MeetingResult | None:
-        agenda = self.agendas[fi]
+        chain = self.chain
+        agenda = chain.agenda(fi, self.agendas[fi])
+        for mandate in chain.pending(fi):  # a mandate is an agenda item of its deciding forum
+            self._decide_mandate(fi, mandate, year)
         if len(agenda) == 0:
             return None
         roles = self.roles(fi, year)
@@ -303,14 +314,42 @@ class GovernanceModel(mesa.Model):
             self.config.behaviour,
             self.rng,
             venue=where,
+            referral=chain.referral(fi),
         )
-        soft_law_weight = self.config.behaviour.soft_law_weight
-        self.adopted_ever[enact(self.policy, res, self.links[fi], soft_law_weight)] = True
+        chain.taken_up(fi)
+        d = res.decision
+        if d is not None and d.text_adopted is not None:
+            self.text_records.append((self.forum_names[fi], self.steps, d.text_adopted, d.voted))
+        for j, cohesion, share in res.blocs:
+            bloc = self.forums[fi].blocs[j]
+            self.bloc_records.append((self.forum_names[fi], self.steps, bloc, cohesion, share))
+        if res.decided:
+            if chain.parent[fi] is not None:  # a recommendation to the parent, not policy
+                won = agenda[res.adopted]
+                chain.recommend(fi, won, res.outcome[res.adopted])
+            else:
+                soft_law_weight = self.config.behaviour.soft_law_weight
+                settled = enact(self.policy, res, self.links[fi], soft_law_weight, chain.final[fi])
+                self.adopted_ever[settled] = True
         self.decisions += int(res.decided)
         self.messages[fi, agenda] = res.message(self.messages[fi, agenda])
         adapt(self.pop, fi, res, before, self.links[fi], self.config.behaviour)
         self._record(fi, res, before)
         return res
+
+    def _decide_mandate(self, fi: int, mandate, year: int) -> None:
+        """Forum ``fi`` decides a pending mandate; adopted, its links take effect."""
+        roles = self.roles(fi, year)
+        mandate.adopted = decide_mandate(
+            self.pop, roles, self.forums[fi], mandate, self.policy, self.config.behaviour,
+            self.rng,
+        )  # fmt: skip
+        mandate.decided, mandate.step = True, self.steps
+        if mandate.adopted:  # authority, reports, and the question on the target's agenda
+            for link in mandate.links:
+                apply_link(link, self.links[mandate.target], self.forum_names)
+            t = mandate.target
+            self.agendas[t] = np.union1d(self.agendas[t], [mandate.issue])
 
     # ----- measures ---------------------------------------------------------------
     def attainment(self) -> np.ndarray:

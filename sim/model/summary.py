@@ -123,6 +123,41 @@ def _power_rows(model) -> list[dict]:
     return rows
 
 
+def negotiation_rows(model) -> list[dict]:
+    """Texts, votes, mandates and blocs (issue 14).
+
+    - ``text_adoption_rate`` / ``vote_rate`` per forum deciding whole texts: the share of
+      its package decisions that adopted the text / that went to a vote;
+    - ``mandate_adopted`` (forum = the mandate's target): 1 when the deciding forum adopted
+      it, 0 when it rejected it (absent when never put);
+    - ``bloc_cohesion`` and ``bloc_voice`` (group = the bloc, forum = all or one forum):
+      means over meetings of :func:`sim.model.forums.blocs.bloc_stats`.
+    """
+    rows: list[dict] = []
+    texts = pd.DataFrame(model.text_records, columns=["forum", "step", "adopted", "voted"])
+    for forum, d in texts.groupby("forum", sort=False):
+        rows += [
+            {"metric": "text_adoption_rate", "forum": forum, "group": "all",
+             "value": float(d["adopted"].mean())},
+            {"metric": "vote_rate", "forum": forum, "group": "all",
+             "value": float(d["voted"].mean())},
+        ]  # fmt: skip
+    for m in model.chain.mandates:
+        if m.decided:
+            rows.append({"metric": "mandate_adopted", "forum": model.forum_names[m.target],
+                         "group": "all", "value": float(m.adopted)})  # fmt: skip
+    blocs = pd.DataFrame(model.bloc_records, columns=["forum", "step", "bloc", "cohesion", "voice"])
+    for forum_key, d in [("all", blocs), *blocs.groupby("forum", sort=False)]:
+        for bloc, b in d.groupby("bloc", sort=False):
+            rows += [
+                {"metric": "bloc_cohesion", "forum": forum_key, "group": bloc,
+                 "value": float(b["cohesion"].mean())},
+                {"metric": "bloc_voice", "forum": forum_key, "group": bloc,
+                 "value": float(b["voice"].mean())},
+            ]  # fmt: skip
+    return rows
+
+
 def run_summary(model) -> pd.DataFrame:
     """The headline measures of a finished (or running) model, as a long table."""
     tables = model.tables()
@@ -151,15 +186,20 @@ def run_summary(model) -> pd.DataFrame:
         rows.append({"metric": "attainment", "forum": "all", "group": name,
                      "value": float(np.nanmean(attainment[group == g]))})  # fmt: skip
     is_gov = np.isin(group, (DEVELOPED, DEVELOPING))
+    gap = metrics.attainment_gap(attainment, group, DEVELOPED, DEVELOPING)
     rows += [
-        {"metric": "attainment_gap", "forum": "all", "group": "all",
-         "value": metrics.attainment_gap(attainment, group, DEVELOPED, DEVELOPING)},
+        {"metric": "attainment_gap", "forum": "all", "group": "all", "value": gap},
+        {"metric": "attainment_gap_start", "forum": "all", "group": "all",
+         "value": float(model.attainment_gap_start)},
+        {"metric": "attainment_gap_change", "forum": "all", "group": "all",
+         "value": float(gap - model.attainment_gap_start)},
         {"metric": "resource_elasticity", "forum": "all", "group": "governments",
          "value": metrics.resource_elasticity(attainment[is_gov], model.pop.resources[is_gov])},
         {"metric": "policy_coverage", "forum": "all", "group": "all",
          "value": model.policy_coverage()},
     ]  # fmt: skip
     rows += _power_rows(model)
+    rows += negotiation_rows(model)
     return pd.DataFrame(rows, columns=["metric", "forum", "group", "value"])
 
 

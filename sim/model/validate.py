@@ -33,6 +33,8 @@ from sim.errors import ConfigError
 from sim.model import venue
 from sim.model.config import GROUPS, INCOMES, ISSUE_KINDS, REGIONS, ROLES, GovsimConfig
 from sim.model.forums import RULES, describe
+from sim.model.forums.blocs import BLOC_OBJECTION, bloc_members
+from sim.model.forums.chain import TAKES_UP
 from sim.model.forums.links import LINK_KINDS
 from sim.model.population import DEVELOPING_RULES, member_states
 
@@ -162,6 +164,11 @@ RANGES: dict[str, Range] = {
     "forum.*.supermajority": UNIT,
     "forum.*.board_deference": UNIT,
     "links.*.weight": UNIT,
+    # negotiation (issue 14; sim.model.forums.decision, blocs, chain)
+    "forum.*.vote_request": UNIT,
+    "forum.*.bloc_voice": NONNEG,
+    "links.*.stance": UNIT,
+    "behaviour.bloc_cohesion": UNIT,
 }
 """Allowed range of every numeric field, by dotted path (``*``: any key of a table,
 ``[]``: every item of a list)."""
@@ -356,6 +363,13 @@ def _check_forum(cfg: GovsimConfig, name: str, sizes: dict[str, int]) -> None:
         _check_choice(f"{key}.host_calendar", f.host_calendar, venue.CALENDARS)
     if f.mission_city:
         _check_choice(f"{key}.mission_city", f.mission_city, venue.MISSION_CITIES)
+    # negotiation (issue 14): texts, chains, blocs
+    _check_choice(f"{key}.takes_up", f.takes_up, TAKES_UP)
+    _check_choice(f"{key}.bloc_objection", f.bloc_objection, BLOC_OBJECTION)
+    for bloc in f.blocs:
+        _check_choice(f"{key}.blocs", bloc, bloc_members())
+    for issue in f.package_required:
+        _check_choice(f"{key}.package_required", issue, cfg.issues)
     region_of = _iso3_region()
     for iso in f.fixed_members:
         _check_choice(f"{key}.fixed_members", iso, sorted(region_of))
@@ -481,8 +495,16 @@ def validate(cfg: GovsimConfig) -> GovsimConfig:
     for name, link in cfg.links.items():
         _check_choice(f"links.{name}.kind", link.kind, LINK_KINDS)
         _check_choice(f"links.{name}.target", link.target, cfg.forum)
-        if link.kind == "feeds":
+        if link.kind in ("feeds", "recommends"):
             _check_choice(f"links.{name}.source", link.source, cfg.forum)
             if link.source == link.target:
                 raise ConfigError(f"links.{name} feeds forum {link.target!r} into itself")
+        if link.decided_by:
+            _check_choice(f"links.{name}.decided_by", link.decided_by, cfg.forum)
+            _check_choice(f"links.{name}.issue", link.issue, cfg.issues)
+    parents = [(v.source, v.target) for v in cfg.links.values() if v.kind == "recommends"]
+    sources = [s for s, _ in parents]
+    for s in set(sources):
+        if sources.count(s) > 1:
+            raise ConfigError(f"links: forum {s!r} recommends to more than one parent")
     return cfg

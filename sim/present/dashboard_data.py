@@ -137,11 +137,12 @@ def lever_overrides(
 def mandate_overrides(base: GovsimConfig, forum: str, mandate: str) -> tuple[list[str], str | None]:
     """Overrides that switch a formal UNGA/ECOSOC mandate on ``forum`` on or off, and what changed.
 
-    A ``mandate`` link raises its target's authority by its weight (capped at 1) and
-    makes its outcomes binding (:mod:`sim.model.forums.links`). "on" gives the forum
-    exactly that as plain keys (authority + :data:`MANDATE_WEIGHT`, ``binding=true``),
-    so the setting can be swept in a study's grid; "off" deletes every mandate link
-    to the forum (``~links.NAME={...}``, which a study can apply to all its runs).
+    A ``mandate`` link raises its target's authority by its weight (capped at 1); it
+    never makes outcomes binding (binding force comes only from the chain of authority,
+    :mod:`sim.model.forums.chain`). "on" gives the forum exactly that as a plain key
+    (authority + :data:`MANDATE_WEIGHT`), so the setting can be swept in a study's grid;
+    "off" deletes every mandate link to the forum (``~links.NAME``, which a study can
+    apply to all its runs).
     """
     if mandate == AS_IN_SCENARIO or forum not in base.forum:
         return [], None
@@ -152,16 +153,10 @@ def mandate_overrides(base: GovsimConfig, forum: str, mandate: str) -> tuple[lis
         authority = min(1.0, f.authority + MANDATE_WEIGHT)
         if not np.isclose(authority, f.authority):
             out.append(f"forum.{forum}.authority={_num(authority)}")
-        if not f.binding:
-            out.append(f"forum.{forum}.binding=true")
-        what = f"formal mandate on {forum} (authority {f.authority:g} → {authority:g}, binding)"
+        what = f"formal mandate on {forum} (authority {f.authority:g} → {authority:g})"
         return out, what if out else None
     if mandate == "off" and links:
-        out = [
-            f"~links.{k}={{kind:mandate,source:'{v.source}',target:{v.target},"
-            f"weight:{_num(v.weight)}}}"
-            for k, v in links.items()
-        ]
+        out = [f"~links.{k}" for k in links]
         return out, f"no formal mandate on {forum}"
     return [], None
 

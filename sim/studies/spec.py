@@ -100,11 +100,16 @@ FORUM_METRICS = {
     "theil_between": "Voice Theil index, between groups",
     "theil_within": "Voice Theil index, within groups",
     "declined": "Outcomes declined by a board",
+    "text_adoption_rate": "Texts adopted (share of texts put to a package decision)",
+    "vote_rate": "Texts put to a vote (share of package decisions)",
+    "mandate_adopted": "Mandate adopted by its deciding forum",
 }
 """Measures per forum (``forum = all`` pools every forum of the scenario)."""
 
 RUN_METRICS = {
     "attainment_gap": "Attainment gap (developed − developing governments)",
+    "attainment_gap_start": "Attainment gap at the start (assumed)",
+    "attainment_gap_change": "Change in the attainment gap over the run",
     "resource_elasticity": "Resource elasticity of attainment (governments)",
     "policy_coverage": "Policy coverage",
 }
@@ -138,6 +143,11 @@ UNITS = {
     "theil_within": "Theil index",
     "declined": "outcomes",
     "attainment_gap": "attainment points (0–1 scale)",
+    "attainment_gap_start": "attainment points (0–1 scale)",
+    "attainment_gap_change": "attainment points (0–1 scale; negative = gap closed)",
+    "text_adoption_rate": "share of texts",
+    "vote_rate": "share of texts",
+    "mandate_adopted": "share of runs",
     "resource_elasticity": "attainment per log resource",
     "policy_coverage": "salience-weighted share of issues",
     "issue_coverage": "share of runs",

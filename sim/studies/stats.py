@@ -14,6 +14,7 @@ forum that never decides).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -281,3 +282,88 @@ def zero_width(lo: float, hi: float) -> bool:
     take a few values (a deadlock rate over 8 agenda items) often repeats exactly.
     """
     return bool(np.isfinite(lo) and np.isfinite(hi) and hi - lo <= 1e-12)
+
+
+def design_effect(change: Sequence[float] | pd.Series, baseline_change: Sequence[float] | pd.Series,
+                  level: float = LEVEL) -> dict[str, float]:  # fmt: skip
+    """The design effect on a measure's change over the run, paired by replicate.
+
+    ``effect_r = Δ_scenario,r − Δ_baseline,r`` where ``Δ = end − start`` (for the
+    attainment gap, ``attainment_gap_change``). The starting value is an assumption
+    (positions and saliences), shared by scenario and baseline in each replicate (common
+    random numbers); what a design adds is the difference in the change. A negative effect
+    on the attainment gap is gap closed by design.
+
+    Parameters
+    ----------
+    change, baseline_change
+        Per replicate; Series are aligned on their index (the replicate), sequences by
+        position.
+    level
+        Interval level (0.95).
+
+    Returns
+    -------
+    dict
+        ``n``, ``mean``, ``sd``, ``lo``, ``hi`` of the paired differences (:func:`t_interval`).
+    """
+    if isinstance(change, pd.Series) and isinstance(baseline_change, pd.Series):
+        diff = (change - baseline_change.reindex(change.index)).to_numpy(float)
+    else:
+        a, b = np.asarray(change, float), np.asarray(baseline_change, float)
+        if a.shape != b.shape:
+            raise ValueError(f"paired by replicate: shapes {a.shape} and {b.shape} differ")
+        diff = a - b
+    return t_interval(diff, level)
+
+
+@dataclass(frozen=True)
+class _Selector:
+    text: str
+    name: str
+    forum: str = "all"
+    group: str = "all"
+    issue: str = "all"
+
+
+GAP_CHANGE = _Selector("attainment_gap_change", "attainment_gap_change")
+GAP_START = _Selector("attainment_gap_start", "attainment_gap_start")
+
+
+def design_effects(
+    table: pd.DataFrame, baseline: Mapping[str, Any], grid_keys: Sequence[str] = ()
+) -> pd.DataFrame:
+    """:func:`design_effect` on the attainment gap for every condition against its baseline.
+
+    Returns
+    -------
+    DataFrame
+        Columns: the condition columns, ``n``, ``effect`` (mean design effect), ``lo``,
+        ``hi``, ``closed`` (= −effect, gap closed by design), ``start`` (mean assumed
+        starting gap) and ``baseline_change`` (mean change under the baseline).
+    """
+    cond = conditions(table, grid_keys)
+    change = _complete(table, GAP_CHANGE, cond, None)
+    start = _complete(table, GAP_START, cond, None)
+    by = {
+        (k if isinstance(k, tuple) else (k,)): g.set_index("replicate")["value"]
+        for k, g in change.groupby(cond, sort=False, dropna=False)
+    }
+    starts = {
+        (k if isinstance(k, tuple) else (k,)): float(g["value"].mean())
+        for k, g in start.groupby(cond, sort=False, dropna=False)
+    }
+    rows = []
+    for values, v in by.items():
+        c = dict(zip(cond, values, strict=True))
+        b = baseline_of(c, baseline)
+        bv = by.get(tuple(b[k] for k in cond))
+        if bv is None or b == c:
+            continue
+        ci = design_effect(v, bv)
+        rows.append({**c, "n": ci["n"], "effect": ci["mean"], "lo": ci["lo"], "hi": ci["hi"],
+                     "closed": -ci["mean"], "start": starts.get(values, np.nan),
+                     "baseline_change": float(bv.mean())})  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=[*cond, "n", "effect", "lo", "hi", "closed", "start", "baseline_change"]
+    )

@@ -62,7 +62,9 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-OUTPUT_VERSION = 3
+OUTPUT_VERSION = (
+    3  # 3: one output schema (issue 16); the chain, packages, blocs, gap start/change (issue 14)
+)
 """Version of what a stored run contains. It is part of every run key, so bumping it when
 the model's results or the stored table change makes old stores recompute instead of
 silently mixing outputs of two versions of the code."""

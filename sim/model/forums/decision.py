@@ -6,15 +6,28 @@ positions weighted by capability × salience (Achen, in Thomson, Stokman, Achen
 outcome fed from another forum.
 
 Decision rules have the signature
-``rule(position, weight, salience, proposal, status_quo, forum, behaviour) -> Decision``
-over the voting members present (``position``/``salience`` (m, k); ``weight``
-(m,); ``proposal``/``status_quo`` (k,)). A member *objects* to a proposal on
+``rule(position, weight, salience, proposal, status_quo, forum, behaviour, **context)
+-> Decision`` over the voting members present (``position``/``salience`` (m, k);
+``weight`` (m,); ``proposal``/``status_quo`` (k,)). ``context`` may carry ``rng``
+(the model's generator, for a requested vote), ``votes`` ((m,) votes each row casts:
+a bloc objecting as one row casts its members' votes) and ``required`` ((k,) items a
+text must address); rules ignore what they do not use. A member *objects* to a proposal on
 issue k when it prefers the status quo by more than the tolerance τ, or when the
 proposal lies outside what it can accept at all (its reservation ρ), both in
 salience-weighted distance:
 ``s_ik (|x_ik - p_k| - |x_ik - q_k|) > τ``  or  ``s_ik |x_ik - p_k| > ρ``.
 The second clause is what deadlocked the WGECs: a report without a new
 mechanism was unacceptable to its proponents even though it changed nothing.
+
+*Per-item* rules decide each issue on its own. *Package* rules decide a whole text
+(a report, a resolution): a member objects to the package when its salience-weighted
+loss summed over the text's items exceeds τ, or when any item crosses its
+reservation — so gains on one item can pay for losses on another (issue linkage),
+and one item nobody can accept sinks the whole text. The chair may drop contested
+items (``forum.package_drop``) unless the mandate requires them
+(``forum.package_required``); items left out go to a non-binding chair's summary
+(``Decision.annex``). History: neither WGEC adopted a report though parts were
+agreed (docs/ODD.md §7, issue 14).
 """
 
 from __future__ import annotations
@@ -61,6 +74,12 @@ class Decision:
     adopted: np.ndarray
     outcome: np.ndarray
     objections: np.ndarray
+    text_adopted: bool | None = None
+    """Package rules: whether the text as a whole was adopted (None for per-item rules)."""
+    voted: bool = False
+    """Whether a vote was taken (a member requested one after consensus failed)."""
+    annex: np.ndarray | None = None
+    """Package rules: items the chair records in a non-binding summary (not adopted)."""
 
 
 def compromise_proposal(position: np.ndarray, weight: np.ndarray, salience: np.ndarray):
@@ -105,7 +124,7 @@ def _bargain(position, weight, salience, proposal, status_quo, forum, behaviour,
 
 
 @register("decision", "none", source="IGF practice: chair's summary and messages", decides=False)
-def chair_summary(position, weight, salience, proposal, status_quo, forum, behaviour):
+def chair_summary(position, weight, salience, proposal, status_quo, forum, behaviour, **context):
     """No decision: the chair's summary records the proposal (IGF messages)."""
     k = len(proposal)
     return Decision(np.zeros(k, bool), proposal.copy(), np.zeros(k, int))
@@ -118,7 +137,9 @@ def chair_summary(position, weight, salience, proposal, status_quo, forum, behav
     params=("blocking_objections", "concession_rounds"),
     game=UNANIMITY_GAME,
 )
-def consensus(position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour):
+def consensus(
+    position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour, **context
+):
     """Consensus as the absence of formal objection, after concession rounds.
 
     GAC Operating Principle 47; CSTD and WGEC practice. Adopted when fewer than
@@ -141,7 +162,7 @@ def consensus(position, weight, salience, proposal, status_quo, forum: ForumConf
     game=ROUGH_CONSENSUS_GAME,
 )
 def rough_consensus(
-    position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour
+    position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour, **context
 ):
     """Rough consensus: adopted when the share of members objecting is at most ``forum.threshold``.
 
@@ -163,7 +184,9 @@ def rough_consensus(
     params=("threshold",),
     game=MAJORITY_GAME,
 )
-def majority(position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour):
+def majority(
+    position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour, **context
+):
     """One member one vote against the status quo, no concessions.
 
     A member votes yes when it is strictly closer to the proposal than to the
@@ -172,9 +195,161 @@ def majority(position, weight, salience, proposal, status_quo, forum: ForumConfi
     rules of procedure 56-58; 2/3: qualified majority).
     """
     yes = np.abs(position - proposal) < np.abs(position - status_quo)
-    share = yes.mean(axis=0) if len(weight) else np.zeros(len(proposal))
+    share = _vote_share(yes, context.get("votes"), len(proposal))
     adopted = (share > 0.5) & (share >= forum.threshold - 1e-9) & np.isfinite(proposal)
     return Decision(adopted, proposal.copy(), (~yes).sum(axis=0))
+
+
+def _vote_share(yes: np.ndarray, votes: np.ndarray | None, k: int) -> np.ndarray:
+    """Share of votes cast yes per column (rows cast ``votes`` each; one each by default)."""
+    if len(yes) == 0:
+        return np.zeros(k)
+    v = np.ones(len(yes)) if votes is None else np.asarray(votes, float)
+    return (v @ yes) / max(v.sum(), 1e-12)
+
+
+def package_objecting(position, salience, proposal, status_quo, items, tolerance, reservation):
+    """(m,) mask of members who object to the text made of ``items`` ((k,) bool).
+
+    ``Σ_{k in text} s_ik (|x_ik - p_k| - |x_ik - q_k|) > τ`` (the package's loss
+    against the status quo, gains on one item offsetting losses on another), or
+    ``s_ik |x_ik - p_k| > ρ`` on any item of the text (a red line).
+    """
+    distance = salience * np.abs(position - proposal)
+    loss = (distance - salience * np.abs(position - status_quo)) @ items.astype(float)
+    red = ((distance > reservation) & items).any(axis=1)
+    return (loss > tolerance) | red
+
+
+def _item_losses(position, salience, proposal, status_quo, objectors, reservation):
+    """Per item, how much the objectors object to it: summed loss plus red lines crossed."""
+    distance = salience * np.abs(position - proposal)
+    loss = np.maximum(distance - salience * np.abs(position - status_quo), 0.0)
+    return ((loss + (distance > reservation)) * objectors[:, None]).sum(axis=0)
+
+
+def negotiate_package(position, weight, salience, proposal, status_quo, forum, behaviour,
+                      required=None):  # fmt: skip
+    """Concession rounds on the whole text, then (if allowed) the chair drops contested items.
+
+    Returns ``(text, items, objectors)``: the final proposal, the (k,) items left in the
+    text and the (m,) members still objecting. Each round moves every item of the text a
+    step toward the objectors' weighted mean position. Afterwards, with
+    ``forum.package_drop``, the chair removes the item the objectors object to most
+    (never a ``required`` one) until nobody objects or nothing more can go.
+    """
+    b = behaviour
+    tau, rho = b.objection_tolerance, b.reservation
+    k = len(proposal)
+    items = np.isfinite(proposal)
+    req = np.zeros(k, bool) if required is None else np.asarray(required, bool) & items
+    p = np.where(items, proposal, status_quo)
+    obj = package_objecting(position, salience, p, status_quo, items, tau, rho)
+    for _ in range(forum.concession_rounds):
+        if not obj.any():
+            break
+        objectors = np.broadcast_to(obj[:, None], position.shape)
+        moved = concede(p, position, weight, salience, objectors, b.concession_step)
+        p = np.where(items, moved, p)
+        obj = package_objecting(position, salience, p, status_quo, items, tau, rho)
+    while forum.package_drop and obj.any():
+        droppable = items & ~req
+        if not droppable.any():
+            break
+        score = _item_losses(position, salience, p, status_quo, obj, rho)
+        items = items.copy()
+        items[np.flatnonzero(droppable)[np.argmax(score[droppable])]] = False
+        obj = package_objecting(position, salience, p, status_quo, items, tau, rho)
+    return p, items, obj
+
+
+def _package_decision(p, items, obj, draft, forum, voted=False, adopted_text=None):
+    """A :class:`Decision` for a text: every item in it adopted together, or none."""
+    need = forum.blocking_objections
+    n_obj = int(obj.sum())
+    if adopted_text is None:
+        adopted_text = bool(n_obj < need and items.any() and len(obj) > 0)
+    adopted = items & adopted_text
+    return Decision(
+        adopted=adopted,
+        outcome=p,
+        objections=np.where(items, n_obj, 0),
+        text_adopted=adopted_text,
+        voted=voted,
+        annex=draft & ~adopted,
+    )
+
+
+@register(
+    "decision",
+    "package_consensus",
+    source="UN Juridical Yearbook 2005 p. 457; CSTD and WGEC practice",
+    params=("blocking_objections", "concession_rounds", "package_drop"),
+    game=UNANIMITY_GAME,
+)
+def package_consensus(
+    position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour, **context
+):
+    """Consensus on a whole text: adopted when fewer than ``forum.blocking_objections``
+    members object to the package after concession rounds (and, with
+    ``forum.package_drop``, after the chair dropped contested items).
+
+    Consensus as the absence of objection (UN Juridical Yearbook 2005, p. 457; CSTD
+    and WGEC practice). Items not in the adopted text — or every item, when the text
+    fails — form the chair's non-binding summary (WGEC 2, 2018: "unable, due to lack
+    of consensus, to adopt a Report"; the Chair gave his own summary).
+    """
+    draft = np.isfinite(proposal)
+    p, items, obj = negotiate_package(
+        position, weight, salience, proposal, status_quo, forum, behaviour, context.get("required")
+    )
+    return _package_decision(p, items, obj, draft, forum)
+
+
+@register(
+    "decision",
+    "package_consensus_or_vote",
+    source="E/5975/Rev.1 r. 57; UN Charter Art. 18 and 67",
+    params=(
+        "blocking_objections",
+        "concession_rounds",
+        "package_drop",
+        "vote_request",
+        "threshold",
+    ),
+    game=MAJORITY_GAME,
+)
+def package_consensus_or_vote(
+    position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour, **context
+):
+    """Consensus in practice, a vote on request (ECOSOC, the General Assembly).
+
+    As :func:`package_consensus`; when consensus fails, a member requests a vote with
+    probability ``forum.vote_request`` (a draw from the model's generator) and the
+    whole draft, after concessions, is put to the vote: a member votes yes when the
+    package leaves it better off than the status quo (summed salience-weighted loss
+    below 0); adopted with more than half of the votes cast and at least
+    ``forum.threshold``. Sources: functional-commission rules of procedure
+    E/5975/Rev.1 r. 57 ("shall be voted upon if any member so requests"); Charter
+    Art. 18 and 67 (majority of members present and voting).
+    """
+    draft = np.isfinite(proposal)
+    p, items, obj = negotiate_package(
+        position, weight, salience, proposal, status_quo, forum, behaviour, context.get("required")
+    )
+    decision = _package_decision(p, items, obj, draft, forum)
+    rng = context.get("rng")
+    if decision.text_adopted or rng is None or not draft.any() or len(weight) == 0:
+        return decision
+    if rng.random() >= forum.vote_request:
+        return decision
+    loss = (salience * (np.abs(position - p) - np.abs(position - status_quo))) @ draft.astype(float)
+    share = float(_vote_share((loss < 0)[:, None], context.get("votes"), 1)[0])
+    passed = share > 0.5 and share >= forum.threshold - 1e-9
+    against = package_objecting(
+        position, salience, p, status_quo, draft, 0.0, np.inf
+    )  # recorded as objections: members voting no
+    return _package_decision(p, draft, against, draft, forum, voted=True, adopted_text=passed)
 
 
 @register("ratification", "none", source="–")

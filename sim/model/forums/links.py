@@ -17,10 +17,12 @@ written in this module and nowhere else:
   members gain that share of the usual expertise gain on top
   (:meth:`ForumLinks.expertise_bonus`).
 - ``mandate`` (-> target, weight w): a formal UNGA/ECOSOC resolution raises the
-  target's authority by w (capped at 1; it scales the expected influence that
-  draws actors to attend) and makes its outcomes binding: adopted outcomes move
-  policy by the full authority instead of the soft-law share
-  (:meth:`ForumLinks.policy_weight`) and count for policy coverage.
+  target's authority by w (capped at 1). It never makes outcomes binding: binding
+  force comes only from the chain of decisions (:mod:`sim.model.forums.chain`).
+  With ``decided_by`` the mandate (or a ``reports_to`` duty) is an agenda item of
+  that forum and takes effect only once adopted (:func:`apply_link`).
+- ``recommends`` (source -> parent): the source's adopted texts are recommendations
+  its parent decides (:mod:`sim.model.forums.chain`); no effect here.
 """
 
 from __future__ import annotations
@@ -87,7 +89,11 @@ def _report(target: ForumLinks, source: int | None, weight: float) -> None:
 
 def _mandate(target: ForumLinks, source: int | None, weight: float) -> None:
     target.authority = min(1.0, target.authority + weight)
-    target.binding = True
+
+
+def _recommend(target: ForumLinks, source: int | None, weight: float) -> None:
+    """No effect on the parent's links: the chain (:mod:`sim.model.forums.chain`) routes
+    the source's adopted texts onto the parent's agenda as drafts."""
 
 
 LINKS: dict[str, LinkKind] = {
@@ -103,14 +109,23 @@ LINKS: dict[str, LinkKind] = {
         _report,
     ),
     "mandate": LinkKind(
-        "the target's authority rises by w and its outcomes become binding",
+        "the target's authority rises by w (never binding force by itself; with decided_by "
+        "only once that forum adopts it)",
         "a UNGA/ECOSOC resolution (e.g. ECOSOC res. 2006/46 for the CSTD)",
         _mandate,
     ),
+    "recommends": LinkKind(
+        "the source's adopted texts go to the target (its parent) as drafts, not policy",
+        "WGEC mandates: reports to the CSTD (GA res. 70/125 ¶65; E/RES/2006/46)",
+        _recommend,
+        needs_source=True,
+    ),
 }
+
 """Every link kind and its effect."""
 
 LINK_KINDS = tuple(LINKS)
+"""The link kinds a scenario may use."""
 
 
 def resolve_links(forums: dict[str, ForumConfig], links: dict[str, LinkConfig]) -> list[ForumLinks]:
@@ -118,10 +133,16 @@ def resolve_links(forums: dict[str, ForumConfig], links: dict[str, LinkConfig]) 
     names = list(forums)
     out = [ForumLinks(authority=f.authority, binding=f.binding) for f in forums.values()]
     for link in links.values():
-        kind = LINKS[link.kind]
-        source = names.index(link.source) if kind.needs_source else None
-        kind.apply(out[names.index(link.target)], source, link.weight)
+        if not link.decided_by:  # a decided link waits for its forum's adoption
+            apply_link(link, out[names.index(link.target)], names)
     return out
+
+
+def apply_link(link: LinkConfig, t: ForumLinks, names: list[str]) -> None:
+    """Add what one link makes of its target ``t`` (in place), as :data:`LINKS` defines it."""
+    kind = LINKS[link.kind]
+    source = names.index(link.source) if kind.needs_source else None
+    kind.apply(t, source, link.weight)
 
 
 def meeting_order(forums: dict[str, ForumConfig], links: dict[str, LinkConfig]) -> list[int]:

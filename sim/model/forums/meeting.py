@@ -31,14 +31,16 @@ Nothing here loops over actors in Python; the only loops are over agenda issues
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.model import venue as venues
 from sim.model.config import GROUPS, REGIONS, BehaviourConfig, ForumConfig
+from sim.model.forums import blocs as bloc_rules
 from sim.model.forums.attendance import ONSITE, REMOTE, attend
-from sim.model.forums.decision import compromise_proposal
+from sim.model.forums.chain import Referral
+from sim.model.forums.decision import Decision, compromise_proposal
 from sim.model.forums.links import ForumLinks
 from sim.model.forums.membership import MEMBER, PARTICIPANT
 from sim.model.forums.registry import describe, rule
@@ -72,6 +74,9 @@ class MeetingResult:
     delegates: np.ndarray | None = None  # people each actor sent (onsite or remote); issue 13
     grants: int = 0  # travel grants offered (funded counts those taken up)
     host_country: str = ""
+    decision: Decision | None = None
+    blocs: list[tuple[int, float, float]] = field(default_factory=list)
+    """Per bloc present: (index into ``forum.blocs``, cohesion, voice share)."""
 
     @property
     def present(self) -> np.ndarray:
@@ -114,6 +119,7 @@ def hold_meeting(
     behaviour: BehaviourConfig,
     rng: np.random.Generator,
     venue: venues.Venue | None = None,
+    referral: Referral | None = None,
 ) -> MeetingResult:
     """Run one meeting of forum ``fi``; moves attendees' positions and spends their budgets.
 
@@ -128,6 +134,8 @@ def hold_meeting(
         board: (b, k) positions and saliences of the ratifying board's directors.
         behaviour: behavioural parameters; rng: the model's generator.
         venue: host country and city (None: the default host of region ``host``).
+        referral: texts referred by the chain (they replace the proposal on their
+            issues) and the issues a text must cover (:mod:`sim.model.forums.chain`).
     """
     if venue is None:
         venue = venues.meeting_venue(ForumConfig(venue=REGIONS[host]), 0)
@@ -149,6 +157,9 @@ def hold_meeting(
     weight = rule("voice", forum.voice)(
         capacity, expertise, present_factor, STAKEHOLDER[pop.group[idx]]
     )
+    bloc = bloc_rules.population_blocs(pop.iso3, forum.blocs)[idx] if forum.blocs else None
+    if bloc is not None:  # bloc statements (sim.model.forums.blocs)
+        weight = bloc_rules.add_statements(weight, bloc, forum.bloc_voice)
     total = weight.sum()
     voice = weight / total if total > 0 else weight
 
@@ -167,6 +178,8 @@ def hold_meeting(
 
     # 6. proposal, decision, ratification
     decide = present[is_member[present]]
+    if forum.written_objections:  # absent members object in writing (issue 14)
+        decide = np.flatnonzero(is_member)
     if len(decide) == 0 and not decision_rule.decides:  # a chair summarises the speakers
         decide = present[voice[present] > 0]
     pos = pop.position[_cross(idx[decide], agenda)]
@@ -175,8 +188,20 @@ def hold_meeting(
         compromise_proposal(pos, voice[decide], sal), messages, agenda
     )
     status_quo = policy[agenda]
+    context: dict = {"rng": rng}
+    if referral is not None:  # drafts referred up the chain are what is decided
+        text = referral.text[agenda]
+        proposal = np.where(np.isfinite(text), text, proposal)
+        context["required"] = referral.required[agenda]
+    w_decide, stats = voice[decide], []
+    if bloc is not None:  # bloc coordination before the decision
+        pos, w_decide, sal, context["votes"], common, moved = bloc_rules.coordinate(
+            pos, w_decide, sal, bloc[decide], len(forum.blocs), behaviour.bloc_cohesion,
+            forum.bloc_objection,
+        )  # fmt: skip
+        stats = bloc_rules.bloc_stats(moved, bloc[decide], common, voice, bloc)
     decision = decision_rule.function(
-        pos, voice[decide], sal, proposal, status_quo, forum, behaviour
+        pos, w_decide, sal, proposal, status_quo, forum, behaviour, **context
     )
     adopted, declined = rule("ratification", forum.ratification)(
         decision.adopted,
@@ -204,18 +229,26 @@ def hold_meeting(
         delegates=came.delegates,
         grants=int(came.funded.sum()),
         host_country=venue.iso3,
+        decision=decision,
+        blocs=stats,
     )
 
 
 def enact(
-    policy: np.ndarray, result: MeetingResult, links: ForumLinks, soft_law_weight: float
+    policy: np.ndarray,
+    result: MeetingResult,
+    links: ForumLinks,
+    soft_law_weight: float,
+    final: bool = False,
 ) -> np.ndarray:
     """Move ``policy`` (in place) toward what a decisional meeting adopted.
 
     ``q_k <- q_k + A_f · (1 if binding else soft_law_weight) · (o_k - q_k)`` for each
-    adopted issue k (:meth:`ForumLinks.policy_weight`: a mandate makes a forum
-    binding). Returns the issues settled by a binding adoption (empty when the
-    forum is not binding or adopted nothing): they count for policy coverage.
+    adopted issue k (:meth:`ForumLinks.policy_weight`). Only a forum with no parent in a
+    chain of authority enacts (a working group's or the CSTD's adopted text is a
+    recommendation to its parent, :mod:`sim.model.forums.chain`). Returns the issues
+    settled with decision power — by a binding forum or at the ``final`` step of a
+    chain (the General Assembly): they count for policy coverage.
     """
     if not result.decided:
         return result.agenda[:0]
@@ -223,7 +256,7 @@ def enact(
     policy[won] += links.policy_weight(soft_law_weight) * (
         result.outcome[result.adopted] - policy[won]
     )
-    return won if links.binding else won[:0]
+    return won if (links.binding or final) else won[:0]
 
 
 def adapt(

@@ -53,3 +53,29 @@ def equal_per_group(capacity, expertise, present_factor, stakeholder):
     present = totals > 0
     share = np.divide(1.0, totals, out=np.zeros_like(totals), where=present) / max(present.sum(), 1)
     return w * share[stakeholder]
+
+
+FULL_DELEGATION = 5.0
+"""Delegates a mission needs to cover every meeting of a UN negotiation: Panke's study of
+the General Assembly contrasts missions of fewer than five diplomats with ones "more than
+ten times their size" (University of Freiburg project page; research notes voice_un.md,
+S108)."""
+
+
+@register(
+    "voice",
+    "speaking_list",
+    source="UN GA rules and practice: speaking lists, equal time limits; Panke 2025",
+)
+def speaking_list(capacity, expertise, present_factor, stakeholder):
+    """One turn per delegation on the chair's speaking list, taken if the delegation can cover it.
+
+    UN intergovernmental bodies give the floor in list order under equal time limits
+    (GA general debate: 15 minutes, res. decision 34/401 Annex V: explanations of vote
+    10 minutes; research notes voice_un.md, S98-S100), so speaking weight does not grow
+    with delegation size once a delegation is there. Small missions are absent from more
+    meetings ("size directly affects participation, but not success": Panke 2025,
+    S107): a delegation of ``c`` takes its turn with weight ``min(1, c / 5)``
+    (:data:`FULL_DELEGATION`). Bloc statements come on top (:mod:`sim.model.forums.blocs`).
+    """
+    return present_factor * np.minimum(1.0, capacity / FULL_DELEGATION)
