@@ -390,16 +390,6 @@ def _check_forum(cfg: GovsimConfig, name: str, sizes: dict[str, int]) -> None:
         # for a quick look keeps the forum's seat numbers), so only the keys are checked
         for g in getattr(f, table):
             _check_choice(f"{key}.{table} key", g, GROUPS)
-            reads = (
-                table
-                in describe("membership", f.membership).params
-                + describe("ratification", f.ratification).params
-            )  # a table no rule of this forum reads is not checked against sizes
-            if reads and n > sizes[g]:
-                raise ConfigError(
-                    f"{key}.{table}.{g}={n} is more than the {sizes[g]} actors of group {g}; "
-                    f"allowed: 0 to {sizes[g]}"
-                )
     if (
         "board_seats" in describe("ratification", f.ratification).params
         and sum(f.board_seats.values()) < 1
