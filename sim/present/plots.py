@@ -314,10 +314,13 @@ def scenario_comparison(summary: pd.DataFrame, study, out_dir: Path, source: str
         ax.set_yticks(y, [_wrap(lbl, width) for lbl in labels])
         ax.tick_params(axis="y", length=0)
         ax.set_ylim(-0.6, len(conds) - 0.4)
-        ax.set_title(_wrap(m.label, 30 if cols >= 4 else 38 if cols == 3 else 50), loc="left",
-                     fontsize=11 if cols >= 4 else 12)  # fmt: skip
-        ax.set_xlabel(_wrap(m.unit, 28 if cols >= 4 else 40), fontsize=10)
-        ax.locator_params(axis="x", nbins=4)
+        title_width = 21 if cols >= 5 else 30 if cols == 4 else 38 if cols == 3 else 50
+        ax.set_title(_wrap(m.label, title_width), loc="left",
+                     fontsize=10 if cols >= 5 else 11 if cols == 4 else 12)  # fmt: skip
+        ax.set_xlabel(_wrap(m.unit, 22 if cols >= 5 else 28 if cols == 4 else 40), fontsize=10)
+        ax.locator_params(axis="x", nbins=2 if cols >= 5 else 4)
+        if cols >= 5:
+            ax.tick_params(axis="x", labelsize=9)
         ax.grid(axis="y", visible=False)
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_visible(False)
@@ -519,8 +522,8 @@ def metric_vs_parameter(
         else:
             ax.set_xticks(xs)
         ax.set_xlabel(param_label(x))
-        ax.set_ylabel(_wrap(m.unit, 40))
-        ax.set_title(_wrap(m.label, 45), loc="left")
+        ax.set_ylabel(_wrap(m.unit, 40 if rows <= 2 else 24), fontsize=10 if rows > 2 else None)
+        ax.set_title(_wrap(m.label, 45 if cols <= 2 else 30), loc="left")
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
