@@ -240,6 +240,15 @@ class ForumConfig:
     )
     supermajority: float = 0.6
     board_deference: float = 0.1
+    # --- ICANN and NetMundial as they are (issue 15): the board by its bylaws -------------
+    board_data: str = ""
+    """Seats from data (``sim/data/<name>_board.csv`` via ``forums.board.BOARD_DATA``);
+    "": one seat per ``board_seats`` count."""
+    board_term_years: int = 0
+    """Directors' terms (years); staggered, about 1/term of the seats re-drawn each year
+    (0: the board never changes). ICANN: three-year terms (Bylaws Art. 7)."""
+    board_noise: float = 0.0
+    """``board_vote``: scale σ of a director's logit vote to decline (0: deterministic)."""
     # --- negotiation (issue 14): texts, chains of authority, blocs --------------------------
     package_drop: bool = False
     """Package rules: the chair may drop contested items from the text (they go to a

@@ -76,6 +76,10 @@ def _forum_rows(meetings: pd.DataFrame, outcomes: pd.DataFrame, forum: str) -> l
         "theil_between": m["theil_between"].mean(),
         "theil_within": m["theil_within"].mean(),
         "declined": m["declined"].sum(),
+        # advice a board declined, as a share of what the forum adopted and sent to it
+        "declined_share": m["declined"].sum() / (m["adopted"].sum() + m["declined"].sum())
+        if m["declined"].sum() + m["adopted"].sum() > 0
+        else np.nan,
     }
     return [
         {"metric": k, "forum": forum, "group": "all", "value": float(v)} for k, v in values.items()
@@ -100,9 +104,9 @@ def _power_rows(model) -> list[dict]:
             n = len(groups)
             quota = max(n // 2 + 1, int(np.ceil(f.threshold * n - 1e-9)))
             games.append(("", groups, quota))
-        if f.ratification == "board":
-            seats = f.board_seats
-            groups = np.repeat([GROUPS.index(g) for g in seats], list(seats.values()))
+        if f.ratification in ("board", "board_vote"):  # the directors sitting now
+            who = model.directors[fi]
+            groups = model.pop.group[who[who >= 0]]
             games.append(("board_", groups, int(np.ceil(f.supermajority * len(groups) - 1e-9))))
         for prefix, groups, quota in games:
             if len(groups) == 0:

@@ -12,6 +12,7 @@ from sim.errors import ConfigError
 from sim.model.config import GROUPS, INCOMES, ISSUE_KINDS, REGIONS, ROLES, GovsimConfig
 from sim.model.forums import RULES
 from sim.model.forums.blocs import BLOC_OBJECTION, bloc_members
+from sim.model.forums.board import BOARD_DATA
 from sim.model.forums.chain import TAKES_UP
 from sim.model.forums.links import LINK_KINDS
 from sim.model.population import DEVELOPING_RULES
@@ -89,6 +90,10 @@ def validate(cfg: GovsimConfig) -> GovsimConfig:
             _check_choice(f"{key}.group_seats key", g, GROUPS)
         for g in f.board_seats:
             _check_choice(f"{key}.board_seats key", g, GROUPS)
+        if f.board_data:
+            _check_choice(f"{key}.board_data", f.board_data, BOARD_DATA)
+        if f.board_noise < 0:
+            raise ConfigError(f"{key}.board_noise={f.board_noise} must be >= 0")
         for issue in f.scope_issues:
             _check_choice(f"{key}.scope_issues", issue, cfg.issues)
         if f.scope == "listed" and not f.scope_issues:

@@ -6,7 +6,15 @@ ratification — is a small pure function looked up by name in :data:`RULES`.
 Importing this package registers every built-in rule.
 """
 
-from sim.model.forums import agenda, attendance, decision, deliberation, membership, voice  # noqa: F401
+from sim.model.forums import (  # noqa: F401
+    agenda,
+    attendance,
+    board,  # noqa: F401  (issue 15: board_vote)
+    decision,
+    deliberation,
+    membership,
+    voice,
+)
 from sim.model.forums.links import LINK_KINDS, ForumLinks, meeting_order, resolve_links
 from sim.model.forums.meeting import MeetingResult, adapt, agenda_of, hold_meeting
 from sim.model.forums.registry import RULE_KINDS, RULES, register, rule

@@ -247,6 +247,7 @@ def hold_meeting(
         board[0][:, agenda],
         board[1][:, agenda],
         forum,
+        rng=rng,
     )
     return MeetingResult(
         idx=idx,
