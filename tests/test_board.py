@@ -93,3 +93,17 @@ def test_the_board_rotates_and_sometimes_declines(seed):
     now = model.directors[gac]
     assert len(first) == 16 and (first >= 0).all()
     assert 9 <= (first != now).sum() <= 16  # three rotations: most seats turned over
+
+
+def test_gac_model_is_a_template_with_its_own_ratifying_body():
+    """The template advises on public-policy issues and its own multistakeholder board
+    ratifies; the ICANN GAC keeps to technical issues and the ICANN Board."""
+    model = GovernanceModel("gac_model", ["seed=0"], years=1)
+    kinds = model.issue_kinds
+    gac, template = model.forum_names.index("gac"), model.forum_names.index("gac_template")
+    assert (kinds[model.agendas[gac]] == "technical").all()
+    assert (kinds[model.agendas[template]] == "public_policy").all()
+    assert len(model.agendas[template]) > 0
+    board_groups = {GROUPS[g] for g in model.pop.group[model.directors[template]]}
+    assert {"developing_gov", "civil_society"} <= board_groups  # not ICANN's seats
+    assert model.forums[template].ratification == "board_vote"
