@@ -30,6 +30,7 @@ from sim.model.compose import load_config
 from sim.model.config import GROUPS, REGIONS, GovsimConfig, as_config
 from sim.model.forums import adapt, agenda_of, hold_meeting, meeting_order, resolve_links, rule
 from sim.model.forums import board as board_rules
+from sim.model.forums import oversight as oversight_rules
 from sim.model.forums.chain import build_chain, decide_mandate
 from sim.model.forums.links import apply_link
 from sim.model.forums.meeting import ONSITE, REMOTE, MeetingResult
@@ -204,7 +205,7 @@ class GovernanceModel(mesa.Model):
             self.pop.expertise += d * (self.pop.expertise0 - self.pop.expertise)
             if year > 1:  # directors' staggered terms (issue 15)
                 for fi, f in enumerate(self.forums):
-                    if f.ratification != "none" and f.board_term_years > 0:
+                    if f.ratification != "none" and (f.board_term_years or f.oversight != "none"):
                         self.boards[fi] = self._draw_board(fi, year)
         for fi in self.order:
             f = self.forums[fi]
@@ -253,7 +254,11 @@ class GovernanceModel(mesa.Model):
                 self.pop.group, seats, which, who, self.rng
             )
         who = who[who >= 0]
-        return self.pop.position[who].copy(), self.pop.salience[who].copy()
+        board = self.pop.position[who].copy(), self.pop.salience[who].copy()
+        if f.oversight == "none":
+            return board
+        pos, sal, _ = oversight_rules.overseers(self.pop, f, len(self.issue_names))
+        return (*board, pos, sal)  # who may block after the board (IANA chain, issue 15)
 
     def _meeting(self, fi: int, year: int) -> MeetingResult | None:
         chain = self.chain

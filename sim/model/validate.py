@@ -15,6 +15,7 @@ from sim.model.forums.blocs import BLOC_OBJECTION, bloc_members
 from sim.model.forums.board import BOARD_DATA
 from sim.model.forums.chain import TAKES_UP
 from sim.model.forums.links import LINK_KINDS
+from sim.model.forums.oversight import OVERSIGHT_KINDS
 from sim.model.population import DEVELOPING_RULES
 
 
@@ -92,6 +93,11 @@ def validate(cfg: GovsimConfig) -> GovsimConfig:
             _check_choice(f"{key}.board_seats key", g, GROUPS)
         if f.board_data:
             _check_choice(f"{key}.board_data", f.board_data, BOARD_DATA)
+        _check_choice(f"{key}.oversight", f.oversight, OVERSIGHT_KINDS)
+        if f.oversight != "none" and f.ratification != "board_vote_overseen":
+            raise ConfigError(
+                f"{key}.oversight={f.oversight} needs {key}.ratification=board_vote_overseen"
+            )
         if f.board_noise < 0:
             raise ConfigError(f"{key}.board_noise={f.board_noise} must be >= 0")
         for issue in f.scope_issues:

@@ -9,10 +9,11 @@ Importing this package registers every built-in rule.
 from sim.model.forums import (  # noqa: F401
     agenda,
     attendance,
-    board,  # noqa: F401  (issue 15: board_vote)
+    board,  # issue 15: the board by its bylaws
     decision,
     deliberation,
     membership,
+    oversight,  # issue 15: the IANA chain
     voice,
 )
 from sim.model.forums.links import LINK_KINDS, ForumLinks, meeting_order, resolve_links

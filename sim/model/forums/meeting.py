@@ -248,6 +248,7 @@ def hold_meeting(
         board[1][:, agenda],
         forum,
         rng=rng,
+        overseers=(board[2][:, agenda], board[3][:, agenda]) if len(board) > 2 else None,
     )
     return MeetingResult(
         idx=idx,
