@@ -368,7 +368,7 @@ class ReferenceModel(core_model.GovernanceModel):
         adopted_by_forum, outcome, objections = self._decide(mt, deciders, proposal)
         adopted, declined = rule("ratification", forum.ratification)(
             adopted_by_forum, outcome, mt.status_quo, board[0][:, agenda], board[1][:, agenda],
-            forum,
+            forum, rng=rng,
         )  # fmt: skip
         modes = np.array([mt.modes[i] for i in idx], np.int8)
         self._mt = mt

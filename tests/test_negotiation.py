@@ -206,8 +206,9 @@ def test_a_text_stopped_at_ecosoc_changes_no_policy():
 
 def test_a_cstd_without_a_parent_moves_policy_as_soft_law_but_covers_nothing():
     m = GovernanceModel(
-        config=_config_without_chain(), years=2
-    ).run()  # CSTD, IGF, GAC unlinked: the old status quo
+        config=_config_without_chain(), years=3
+    ).run()  # CSTD, IGF, GAC unlinked: the old status quo (3 years: with the Board's draws
+    # (issue 15) seed 0's CSTD adopts nothing in its first two sessions)
     assert (m.policy[PUBLIC] != m.status_quo0[PUBLIC]).any()
     assert m.policy_coverage() == 0.0
 

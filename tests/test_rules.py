@@ -382,3 +382,21 @@ def test_worked_example_runs_from_yaml_to_power_and_dashboard():
         unregister("decision", "qualified_majority")
     with pytest.raises(ConfigError, match="qualified_majority.*choose one of"):
         load_config("status_quo", ["forum.cstd.decision=qualified_majority"])
+
+
+def test_four_microphones_known_shares():
+    """NetMundial 2014: four microphones (governments and IGOs share one) and two remote
+    slots in a round of six; a microphone's turns are shared by those queueing at it."""
+    # 3 governments, 1 IGO, 2 business, 1 civil society, 1 technical onsite; 2 remote (CS, tech)
+    stake = np.array([0, 0, 0, 4, 1, 1, 2, 3, 2, 3])
+    remote = np.array([False] * 8 + [True] * 2)
+    w = rule("voice", "microphones")(np.ones(10), np.ones(10), np.ones(10), stake, remote=remote)
+    share = w / w.sum()
+    np.testing.assert_allclose(share[:4].sum(), 1 / 6)  # governments + IGOs: one microphone
+    np.testing.assert_allclose(share[3], 1 / 24)  # the IGO: one of four at that microphone
+    np.testing.assert_allclose(share[4:6], 1 / 12)  # two business speakers share one
+    np.testing.assert_allclose(share[6:8], 1 / 6)
+    np.testing.assert_allclose(share[8:], 1 / 6)  # two remote slots of six, shared by two
+    # without remote participants the four microphones split the floor
+    w = rule("voice", "microphones")(np.ones(8), np.ones(8), np.ones(8), stake[:8])
+    np.testing.assert_allclose(np.bincount([0, 0, 0, 0, 1, 1, 2, 3], w / w.sum()), 0.25)

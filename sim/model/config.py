@@ -283,6 +283,31 @@ class ForumConfig:
     )
     supermajority: float = 0.6
     board_deference: float = 0.1
+    # --- ICANN and NetMundial as they are (issue 15): the board by its bylaws -------------
+    board_data: str = ""
+    """Seats from data (``sim/data/<name>_board.csv`` via ``forums.board.BOARD_DATA``);
+    "": one seat per ``board_seats`` count."""
+    board_term_years: int = 0
+    """Directors' terms (years); staggered, about 1/term of the seats re-drawn each year
+    (0: the board never changes). ICANN: three-year terms (Bylaws Art. 7)."""
+    board_noise: float = 0.0
+    """``board_vote``: scale σ of a director's logit vote to decline (0: deterministic)."""
+    oversight: str = "none"
+    """``board_vote_overseen``: who may block after the board — "none", "government_veto"
+    (one government approves, the IANA functions before Oct 2016) or "empowered_community"
+    (after; ``sim.model.forums.oversight``)."""
+    oversight_government: str = "USA"
+    """ISO3 code of the government holding the veto (NTIA, before 2016)."""
+    oversight_tolerance: float = 0.05
+    """Loss an overseer accepts before blocking. ASSUMPTION (0.015-0.1): NTIA's role was
+    "largely clerical" (NTIA blog, Aug 2015)."""
+    oversight_support: int = 3
+    """Empowered Community: participants that must support a rejection (UNVERIFIED: 3)."""
+    oversight_max_objecting: int = 1
+    """Empowered Community: most participants that may object to it (UNVERIFIED: 1)."""
+    oversight_gac_carveout: bool = True
+    """The GAC does not take part when the community challenges the Board's implementation
+    of GAC advice (UNVERIFIED detail)."""
     # --- negotiation (issue 14): texts, chains of authority, blocs --------------------------
     package_drop: bool = False
     """Package rules: the chair may drop contested items from the text (they go to a

@@ -31,10 +31,11 @@ from sim.model.actors import AGENT_CLASSES
 from sim.model.compose import is_checked, load_config
 from sim.model.config import GROUPS, REGIONS, GovsimConfig, as_config
 from sim.model.forums import adapt, agenda_of, hold_meeting, meeting_order, resolve_links, rule
+from sim.model.forums import board as board_rules
+from sim.model.forums import oversight as oversight_rules
 from sim.model.forums.chain import build_chain, decide_mandate
 from sim.model.forums.links import apply_link
 from sim.model.forums.meeting import ONSITE, REMOTE, MeetingResult, enact
-from sim.model.forums.membership import weighted_sample
 from sim.model.forums.registry import describe
 from sim.model.population import DEVELOPED, DEVELOPING, build_population
 from sim.model.validate import validate
@@ -184,7 +185,9 @@ class GovernanceModel(mesa.Model):
         k, n_forums = len(self.issue_names), len(self.forums)
         self.messages = np.full((n_forums, k), np.nan)
         self.adopted_ever = np.zeros(k, bool)
-        self.boards = [self._draw_board(f) for f in self.forums]
+        self.board_seats = [board_rules.seat_groups(f) for f in self.forums]
+        self.directors = [np.full(len(s), -1) for s in self.board_seats]
+        self.boards = [self._draw_board(fi) for fi in range(n_forums)]
         self._seats: list[np.ndarray | None] = [None] * n_forums
         self._roles: list[np.ndarray | None] = [None] * n_forums
         self._roles_year = [0] * n_forums
@@ -244,6 +247,10 @@ class GovernanceModel(mesa.Model):
             self.pop.budget[:] = self.pop.resources
             d = self.config.behaviour.expertise_decay
             self.pop.expertise += d * (self.pop.expertise0 - self.pop.expertise)
+            if year > 1:  # directors' staggered terms (issue 15)
+                for fi, f in enumerate(self.forums):
+                    if f.ratification != "none" and (f.board_term_years or f.oversight != "none"):
+                        self.boards[fi] = self._draw_board(fi, year)
         for fi in self.order:
             f = self.forums[fi]
             last = f.end_year or self.years
@@ -274,19 +281,31 @@ class GovernanceModel(mesa.Model):
         """Host country and city of the next meeting (:func:`sim.model.venue.meeting_venue`)."""
         return venues.meeting_venue(self.forums[fi], self._meetings_held[fi])
 
-    def _draw_board(self, f) -> tuple[np.ndarray, np.ndarray]:
-        """Positions and saliences of a ratifying board, drawn once from ``board_seats`` groups
-        (for a ratification rule that reads them)."""
-        if "board_seats" not in describe("ratification", f.ratification).params:
+    def _draw_board(self, fi: int, year: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and saliences of forum ``fi``'s ratifying board.
+
+        At the start every seat is filled (``year = 0``); at each new year the seats whose
+        staggered term ends are re-drawn (:mod:`sim.model.forums.board`), the newcomers
+        bringing their current positions.
+        """
+        f = self.forums[fi]
+        if not describe("ratification", f.ratification).params:  # a rule that needs no board
             empty = np.empty((0, len(self.issue_names)))
             return empty, empty
-        picks = [
-            pool[weighted_sample(np.ones(len(pool)), n, self.rng)]
-            for g, n in f.board_seats.items()
-            for pool in [np.flatnonzero((self.pop.group == GROUPS.index(g)) & ~self.pop.local)]
-        ]
-        who = np.concatenate(picks)
-        return self.pop.position[who].copy(), self.pop.salience[who].copy()
+        seats, who = self.board_seats[fi], self.directors[fi]
+        which = who < 0 if year == 0 else board_rules.expiring(len(seats), year, f.board_term_years)
+        if year == 0 or which.any():
+            # local organisations of a host country never sit on a board (issue 13)
+            groups = np.where(self.pop.local, -1, self.pop.group)
+            who = self.directors[fi] = board_rules.draw_directors(
+                groups, seats, which, who, self.rng
+            )
+        who = who[who >= 0]
+        board = self.pop.position[who].copy(), self.pop.salience[who].copy()
+        if f.oversight == "none":
+            return board
+        pos, sal, _ = oversight_rules.overseers(self.pop, f, len(self.issue_names))
+        return (*board, pos, sal)  # who may block after the board (IANA chain, issue 15)
 
     def _meeting(self, fi: int, year: int) -> MeetingResult | None:
         chain = self.chain

@@ -77,6 +77,10 @@ def _forum_rows(meetings: pd.DataFrame, outcomes: pd.DataFrame, forum: str) -> l
         "theil_between": m["theil_between"].mean(),
         "theil_within": m["theil_within"].mean(),
         "declined": m["declined"].sum(),
+        # advice a board declined, as a share of what the forum adopted and sent to it
+        "declined_share": m["declined"].sum() / (m["adopted"].sum() + m["declined"].sum())
+        if m["declined"].sum() + m["adopted"].sum() > 0
+        else np.nan,
     }
     return [
         {"metric": k, "forum": forum, "group": "all", "value": float(v)} for k, v in values.items()
@@ -100,9 +104,9 @@ def _power_rows(model) -> list[dict]:
             game = describe(kind, getattr(f, kind)).game
             if game is None:
                 continue
-            if game.voters == "board":
-                seats = f.board_seats
-                groups = np.repeat([GROUPS.index(g) for g in seats], list(seats.values()))
+            if game.voters == "board":  # the directors sitting now (staggered terms)
+                who = model.directors[fi]
+                groups = model.pop.group[who[who >= 0]]
             else:
                 groups = model.pop.group[model.roles(fi) == MEMBER]
             if len(groups) == 0:

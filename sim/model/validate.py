@@ -34,8 +34,10 @@ from sim.model import venue
 from sim.model.config import GROUPS, INCOMES, ISSUE_KINDS, REGIONS, ROLES, GovsimConfig
 from sim.model.forums import RULES, describe
 from sim.model.forums.blocs import BLOC_OBJECTION, bloc_members
+from sim.model.forums.board import BOARD_DATA
 from sim.model.forums.chain import TAKES_UP
 from sim.model.forums.links import LINK_KINDS
+from sim.model.forums.oversight import OVERSIGHT_KINDS
 from sim.model.population import DEVELOPING_RULES, member_states
 
 MAX_YEARS = 200
@@ -163,6 +165,12 @@ RANGES: dict[str, Range] = {
     "forum.*.board_seats.*": Range(0, MAX_SEATS, integer=True),
     "forum.*.supermajority": UNIT,
     "forum.*.board_deference": UNIT,
+    # the board by its bylaws and the IANA chain (issue 15; sim.model.forums.board, oversight)
+    "forum.*.board_term_years": Range(1, MAX_YEARS, integer=True),
+    "forum.*.board_noise": Range(0.0, 10.0),
+    "forum.*.oversight_tolerance": UNIT,
+    "forum.*.oversight_support": Range(0, 5, integer=True),  # five decisional participants
+    "forum.*.oversight_max_objecting": Range(0, 5, integer=True),
     "links.*.weight": UNIT,
     # negotiation (issue 14; sim.model.forums.decision, blocs, chain)
     "forum.*.vote_request": UNIT,
@@ -370,6 +378,14 @@ def _check_forum(cfg: GovsimConfig, name: str, sizes: dict[str, int]) -> None:
         _check_choice(f"{key}.blocs", bloc, bloc_members())
     for issue in f.package_required:
         _check_choice(f"{key}.package_required", issue, cfg.issues)
+    # the ratifying board by its bylaws and the IANA chain (issue 15)
+    if f.board_data:
+        _check_choice(f"{key}.board_data", f.board_data, BOARD_DATA)
+    _check_choice(f"{key}.oversight", f.oversight, OVERSIGHT_KINDS)
+    if f.oversight != "none" and f.ratification != "board_vote_overseen":
+        raise ConfigError(
+            f"{key}.oversight={f.oversight} needs {key}.ratification=board_vote_overseen"
+        )
     region_of = _iso3_region()
     for iso in f.fixed_members:
         _check_choice(f"{key}.fixed_members", iso, sorted(region_of))

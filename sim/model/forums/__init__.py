@@ -6,7 +6,16 @@ ratification — is a small pure function looked up by name in :data:`RULES`.
 Importing this package registers every built-in rule.
 """
 
-from sim.model.forums import agenda, attendance, decision, deliberation, membership, voice  # noqa: F401
+from sim.model.forums import (  # noqa: F401
+    agenda,
+    attendance,
+    board,  # issue 15: the board by its bylaws
+    decision,
+    deliberation,
+    membership,
+    oversight,  # issue 15: the IANA chain
+    voice,
+)
 from sim.model.forums.links import LINK_KINDS, LINKS, ForumLinks, meeting_order, resolve_links
 from sim.model.forums.meeting import MeetingResult, adapt, agenda_of, enact, hold_meeting
 from sim.model.forums.registry import (

@@ -353,7 +353,7 @@ def package_consensus_or_vote(
 
 
 @register("ratification", "none", source="–")
-def no_ratification(adopted, outcome, status_quo, board_position, board_salience, forum):
+def no_ratification(adopted, outcome, status_quo, board_position, board_salience, forum, **context):
     """The forum's decision stands."""
     return adopted, np.zeros(len(adopted), bool)
 
@@ -365,7 +365,9 @@ def no_ratification(adopted, outcome, status_quo, board_position, board_salience
     params=("board_seats", "supermajority", "board_deference"),
     game=BOARD_GAME,
 )
-def board_review(adopted, outcome, status_quo, board_position, board_salience, forum: ForumConfig):
+def board_review(
+    adopted, outcome, status_quo, board_position, board_salience, forum: ForumConfig, **context
+):
     """Advice goes to a board that may decline it only with a supermajority.
 
     ICANN Bylaws after the 2016 IANA transition: the Board may decline GAC

@@ -155,7 +155,7 @@ def hold_meeting(
     role_voice = np.where(is_member, 1.0, np.where(r == PARTICIPANT, forum.participant_voice, 0.0))
     present_factor = role_voice * np.where(modes == REMOTE, remote_factor, 1.0) * (modes > 0)
     weight = rule("voice", forum.voice)(
-        capacity, expertise, present_factor, STAKEHOLDER[pop.group[idx]]
+        capacity, expertise, present_factor, STAKEHOLDER[pop.group[idx]], remote=modes == REMOTE
     )
     bloc = bloc_rules.population_blocs(pop.iso3, forum.blocs)[idx] if forum.blocs else None
     if bloc is not None:  # bloc statements (sim.model.forums.blocs)
@@ -210,6 +210,8 @@ def hold_meeting(
         board[0][:, agenda],
         board[1][:, agenda],
         forum,
+        rng=rng,
+        overseers=(board[2][:, agenda], board[3][:, agenda]) if len(board) > 2 else None,
     )
     return MeetingResult(
         idx=idx,

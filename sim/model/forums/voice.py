@@ -1,8 +1,10 @@
 """Voice rules: how speaking weight is shared among those present.
 
-``rule(capacity, expertise, present_factor, stakeholder) -> weights`` over the
+``rule(capacity, expertise, present_factor, stakeholder, **context) -> weights`` over the
 attendees, where ``present_factor`` already folds in the role (member 1,
-participant ``forum.participant_voice``, observer 0) and the remote discount.
+participant ``forum.participant_voice``, observer 0) and the remote discount;
+``context`` may carry ``remote`` ((n,) bool: attending remotely), which rules ignore
+unless they give remote participants a queue of their own.
 Weights are normalised to voice shares (summing to 1) by the caller.
 """
 
@@ -18,7 +20,7 @@ from sim.model.forums.registry import register
     "capacity",
     source="Klöck, Baatz & Wendler 2025",
 )
-def capacity_voice(capacity, expertise, present_factor, stakeholder):
+def capacity_voice(capacity, expertise, present_factor, stakeholder, **context):
     """Voice ∝ delegation size × expertise × presence: large, expert delegations speak most.
 
     Delegation size matters for fair participation in multilateral negotiations
@@ -32,7 +34,7 @@ def capacity_voice(capacity, expertise, present_factor, stakeholder):
     "equal",
     source="ASSUMPTION (one actor, one voice)",
 )
-def equal_voice(capacity, expertise, present_factor, stakeholder):
+def equal_voice(capacity, expertise, present_factor, stakeholder, **context):
     """One actor, one voice (up to the remote discount and role)."""
     return present_factor.astype(float)
 
@@ -42,11 +44,13 @@ def equal_voice(capacity, expertise, present_factor, stakeholder):
     "equal_per_group",
     source="NetMundial 2014 (a microphone per group)",
 )
-def equal_per_group(capacity, expertise, present_factor, stakeholder):
+def equal_per_group(capacity, expertise, present_factor, stakeholder, **context):
     """Each stakeholder group present has the same total voice, equal per actor within it.
 
-    NetMundial 2014: speakers queued at one microphone per stakeholder group
-    (governments, private sector, civil society, technical/academic, IGOs).
+    A design option: one queue per stakeholder group (governments, private sector, civil
+    society, technical/academic, IGOs), five in all. NetMundial 2014 itself had four
+    microphones with governments and IGOs sharing one, plus remote slots
+    (:func:`microphones`).
     """
     w = present_factor.astype(float)
     totals = np.bincount(stakeholder, weights=w, minlength=stakeholder.max(initial=0) + 1)
@@ -67,7 +71,7 @@ S108)."""
     "speaking_list",
     source="UN GA rules and practice: speaking lists, equal time limits; Panke 2025",
 )
-def speaking_list(capacity, expertise, present_factor, stakeholder):
+def speaking_list(capacity, expertise, present_factor, stakeholder, **context):
     """One turn per delegation on the chair's speaking list, taken if the delegation can cover it.
 
     UN intergovernmental bodies give the floor in list order under equal time limits
@@ -79,3 +83,42 @@ def speaking_list(capacity, expertise, present_factor, stakeholder):
     (:data:`FULL_DELEGATION`). Bloc statements come on top (:mod:`sim.model.forums.blocs`).
     """
     return present_factor * np.minimum(1.0, capacity / FULL_DELEGATION)
+
+
+MICROPHONE = np.array([0, 1, 2, 3, 0])
+"""Microphone of each stakeholder code (governments, business, civil society, technical,
+IGOs): governments and IGOs share one. NETmundial, "NETmundial announces dynamics for
+working sessions", 20 Apr 2014 (netmundial.br): "four microphones ... Each microphone will be
+used by one sector ... (i.e., Academia/Technical Community, Private Sector, Civil Society,
+Government/IGO's)"."""
+
+SLOTS = np.array([1.0, 1.0, 1.0, 1.0, 2.0])
+"""Two-minute slots per round: one per microphone, two for remote participants ("6 slots
+of 2 minutes: 4 from the microphones + 2 from remote participants"; same source)."""
+
+
+@register(
+    "voice",
+    "microphones",
+    source="NETmundial, 'announces dynamics for working sessions', 20 Apr 2014",
+)
+def microphones(capacity, expertise, present_factor, stakeholder, remote=None, **context):
+    """Four microphones and a remote queue, taken in turn: NetMundial 2014 as it was.
+
+    Onsite speakers queue at their sector's microphone (:data:`MICROPHONE`: governments
+    and IGOs share one); remote participants (hubs, video and chat) share the remote
+    slots. The chair alternates: each round gives every queue with somebody in it its
+    :data:`SLOTS` (1 per microphone, 2 remote, of 6), so with all queues filled each
+    microphone has 1/6 of the floor and the remote participants 2/6; a queue nobody stands
+    in gives its slots to the others. Within a queue, turns are shared in proportion to
+    the presence factor (role, and the remote discount).
+    """
+    w = present_factor.astype(float)
+    queue = MICROPHONE[stakeholder]
+    if remote is not None:
+        queue = np.where(np.asarray(remote, bool), len(SLOTS) - 1, queue)
+    totals = np.bincount(queue, weights=w, minlength=len(SLOTS))
+    slots = np.where(totals > 0, SLOTS, 0.0)
+    floor = slots / max(slots.sum(), 1e-12)
+    per_unit = np.divide(floor, totals, out=np.zeros_like(totals), where=totals > 0)
+    return w * per_unit[queue]
