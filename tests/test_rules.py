@@ -329,7 +329,7 @@ def test_link_effects_are_defined_once():
     igf, cstd = resolve_links(forums, links)
     assert (igf.authority, igf.binding, igf.feeds, igf.subsidy) == (0.2, False, [], 0.0)
     assert cstd.feeds == [(0, 0.4)] and cstd.subsidy == 0.9  # capped
-    assert cstd.authority == 1.0 and cstd.binding  # capped at 1, and binding
+    assert cstd.authority == 1.0 and not cstd.binding  # capped at 1; never binding (issue 14)
     assert meeting_order({"cstd": forums["cstd"], "igf": forums["igf"]}, links) == [1, 0]
     np.testing.assert_allclose(cstd.cost_factor(np.array([True, False])), [0.1, 1.0])
     np.testing.assert_allclose(cstd.expertise_bonus(0.05, np.array([True, False])), [0.045, 0])

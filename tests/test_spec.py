@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim import cli
+from sim import cli, resources
 from sim.model import model as model_module
 from sim.model.compose import as_dict, load_config
 from sim.model.config import to_container
@@ -182,11 +182,11 @@ def test_a_broken_file_in_the_experiments_folder_breaks_no_other_command(
     folder = tmp_path / "experiments"
     folder.mkdir()
     (folder / "cstd_anchor.yaml").write_text(
-        (spec.EXPERIMENTS_DIR / "cstd_anchor.yaml").read_text()
+        (resources.EXPERIMENTS_DIR / "cstd_anchor.yaml").read_text()
     )
     (folder / "latin.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
     (folder / "broken.yaml").write_text("name: [unclosed\n")
-    monkeypatch.setattr(spec, "EXPERIMENTS_DIR", folder)
+    monkeypatch.setattr(resources, "EXPERIMENTS_DIR", folder)
     assert study_names() == ["cstd_anchor"]
     assert isinstance(load_study("cstd_anchor", replicates=1), ComparisonStudy)
     with pytest.raises(SystemExit) as e:
@@ -284,5 +284,5 @@ def test_a_stored_run_is_reproduced_from_its_manifest(tmp_path):
 
 
 def test_shipped_study_files_name_their_kind():
-    for p in sorted(Path(spec.EXPERIMENTS_DIR).glob("*.yaml")):
+    for p in sorted(Path(resources.EXPERIMENTS_DIR).glob("*.yaml")):
         assert yaml.safe_load(p.read_text())["kind"] in spec.KINDS, p.name

@@ -166,7 +166,7 @@ RANGES: dict[str, Range] = {
     "forum.*.supermajority": UNIT,
     "forum.*.board_deference": UNIT,
     # the board by its bylaws and the IANA chain (issue 15; sim.model.forums.board, oversight)
-    "forum.*.board_term_years": Range(1, MAX_YEARS, integer=True),
+    "forum.*.board_term_years": Range(0, MAX_YEARS, integer=True),  # 0: never changes
     "forum.*.board_noise": Range(0.0, 10.0),
     "forum.*.oversight_tolerance": UNIT,
     "forum.*.oversight_support": Range(0, 5, integer=True),  # five decisional participants

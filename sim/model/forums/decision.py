@@ -317,7 +317,7 @@ def package_consensus(
         "vote_request",
         "threshold",
     ),
-    game=MAJORITY_GAME,
+    game=UNANIMITY_GAME,  # consensus in practice; a vote only on request (rare)
 )
 def package_consensus_or_vote(
     position, weight, salience, proposal, status_quo, forum: ForumConfig, behaviour, **context
