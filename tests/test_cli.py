@@ -42,7 +42,7 @@ def test_run_writes_a_run_folder_and_prints_the_headline(tmp_path):
     "override, expected",
     [
         ("forum.igf.remot=false", "Valid keys of ForumConfig"),
-        ("scenario=nope", "scenario='nope' is not a scenario config; choose one of: "),
+        ("scenario=nope", "scenario='nope' is not a scenario config"),
         ("forum.cstd.decision=vote", "choose one of: none, consensus"),
         ("forum.cstd.authority=3", "out of range"),
         ("years=0", "years=0 is out of range; allowed: a whole number from 1 to 200"),

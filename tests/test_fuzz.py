@@ -93,6 +93,26 @@ EXAMPLE_KEY = {
     "forum.*.supermajority": "forum.gac.supermajority",
     "forum.*.board_deference": "forum.igf.board_deference",
     "links.*.weight": "+links.extra.weight",
+    # participation (issue 13)
+    "population.local_counts.*": "population.local_counts.business",
+    "population.local_scale": "population.local_scale",
+    "population.local_elasticity": "population.local_elasticity",
+    "behaviour.distance_exponent": "behaviour.distance_exponent",
+    "behaviour.local_cost": "behaviour.local_cost",
+    "behaviour.mission_cost": "behaviour.mission_cost",
+    "behaviour.home_capacity": "behaviour.home_capacity",
+    "behaviour.delegation_returns": "behaviour.delegation_returns",
+    # negotiation (issue 14)
+    "forum.*.vote_request": "forum.cstd.vote_request",
+    "forum.*.bloc_voice": "forum.cstd.bloc_voice",
+    "links.*.stance": "+links.extra.stance",
+    "behaviour.bloc_cohesion": "behaviour.bloc_cohesion",
+    # the board and the IANA chain (issue 15)
+    "forum.*.board_term_years": "forum.gac.board_term_years",
+    "forum.*.board_noise": "forum.gac.board_noise",
+    "forum.*.oversight_tolerance": "forum.gac.oversight_tolerance",
+    "forum.*.oversight_support": "forum.gac.oversight_support",
+    "forum.*.oversight_max_objecting": "forum.gac.oversight_max_objecting",
 }
 """A concrete key for every pattern of ``sim.model.validate.RANGES`` (checked below)."""
 

@@ -333,7 +333,7 @@ def test_link_effects_are_defined_once():
     assert meeting_order({"cstd": forums["cstd"], "igf": forums["igf"]}, links) == [1, 0]
     np.testing.assert_allclose(cstd.cost_factor(np.array([True, False])), [0.1, 1.0])
     np.testing.assert_allclose(cstd.expertise_bonus(0.05, np.array([True, False])), [0.045, 0])
-    assert cstd.policy_weight(0.5) == 1.0 and igf.policy_weight(0.5) == pytest.approx(0.1)
+    assert cstd.policy_weight(0.5) == 0.5 and igf.policy_weight(0.5) == pytest.approx(0.1)
     messages = np.array([[0.9, np.nan], [np.nan, np.nan]])
     pulled = cstd.pull_toward_feeds(np.array([0.5, 0.5]), messages, np.array([0, 1]))
     np.testing.assert_allclose(pulled, [0.6 * 0.5 + 0.4 * 0.9, 0.5])  # unknown message: no pull
