@@ -138,7 +138,9 @@ def _range_cases() -> list[Case]:
         for bad in (BAD_NUMBERS[i % 5], BAD_NUMBERS[(i + 2) % 5]):
             value = f"[{bad}]" if pattern.endswith("[]") else bad
             if key.startswith("+links."):  # a link needs its kind, source and target
-                arg = f"+links.extra={{kind: feeds, source: igf, target: cstd, weight: {bad}}}"
+                field_name = key.rsplit(".", 1)[1]
+                arg = (f"+links.extra={{kind: feeds, source: igf, target: cstd, "
+                       f"{field_name}: {bad}}}")  # fmt: skip
             else:
                 arg = f"{key}={value}"
             shown = key.lstrip("+").removesuffix(".weight")

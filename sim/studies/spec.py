@@ -1045,7 +1045,7 @@ def parse_study(
     found = _kind_of(doc)
     if kind is not None and found != kind:
         commands = {"comparison": "experiment", "sensitivity": "sensitivity",
-                    "calibration": "calibrate"}  # fmt: skip
+                    "calibration": "calibrate", "exploration": "explore"}  # fmt: skip
         raise UsageError(
             f"study {Path(where).stem} is a {found} study (kind: {found}); this command runs "
             f"{kind} studies: run it with `govsim {commands[found]} {Path(where).stem}`"
