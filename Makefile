@@ -59,7 +59,7 @@ test-slurm: $(STAMP)
 	scripts/slurm_cluster.sh status >/dev/null || scripts/slurm_cluster.sh start
 	GOVSIM_SLURM=1 $(BIN)/python -m pytest -q -m "slow and slurm" -rs tests/test_clusters.py
 
-RAY_VENV ?= /work/venv-ray
+RAY_VENV ?= .venv-ray
 ray-venv: $(RAY_VENV)/.installed
 
 $(RAY_VENV)/.installed: requirements.txt requirements-ray.txt

@@ -158,7 +158,7 @@ def _run_job(cfg: DictConfig) -> None:
         print(f"\nrun folder: {out}")
 
 
-def precheck(overrides: Sequence[str]) -> None:
+def precheck(overrides: Sequence[str], sweeps: bool = True) -> None:
     """Parse every override and check its numbers against the validation table, before the
     (slow) composition: ``years=0,1`` or ``behaviour.logit_noise=nan`` fails at once."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -175,6 +175,8 @@ def precheck(overrides: Sequence[str]) -> None:
         key = parsed.key_or_group
         if parsed.is_delete() or key.startswith("hydra."):
             continue
+        if parsed.is_sweep_override() and not sweeps:
+            continue  # a sweep's values are checked job by job as the jobs run
         values = list(parsed.sweep_iterator()) if parsed.is_sweep_override() else [parsed.value()]
         choices = sorted(p.stem for p in (CONFIG_DIR / key).glob("*.yaml")) if key in (
             "scenario", "population", "issues", "behaviour") else None  # fmt: skip
@@ -206,7 +208,8 @@ is checked job by job as it runs, and stops at the first bad job with the same l
 
 def check_sweep(overrides: Sequence[str]) -> None:
     """Validate a multirun's jobs up front: ``run -m years=0,1`` stops before any job runs."""
-    precheck(overrides)
+    limit = os.environ.get("GOVSIM_SWEEP_CHECK_LIMIT", "")
+    precheck(overrides, sweeps=not (limit.strip().isdigit() and int(limit) == 0))
     try:
         jobs = sweep_jobs(overrides)
     except ConfigError as e:

@@ -113,7 +113,9 @@ def test_page_data_and_charts_follow_the_model():
     assert np.all((part["onsite"] + part["remote"]).between(0, 1))
     table = dd.latest_outcomes_cached(m)
     assert list(table["Forum"]) == [dd.forum_label(m, f) for f in m.forum_names]
-    assert "not met yet" not in set(table["Latest meeting"])
+    # forums with their own agenda have met; ECOSOC and the GA meet only on referred texts
+    own = [f.takes_up != "referred" for f in m.forums]
+    assert "not met yet" not in set(table["Latest meeting"][own])
     h = dd.headline(m)
     assert h["month"] == 12 and h["months"] == 24 and h["meetings"] == m.meetings_held()
     assert np.isclose(h["attainment_gap"], m.attainment_gap())

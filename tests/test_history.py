@@ -2,7 +2,7 @@
 happened, across replicates, with the model's default behaviour — the same settings the
 scenario studies use.
 
-Targets and their sources (research notes /work/staging/data14/history.md, ecosoc.md;
+Targets and their sources (research notes docs/research/negotiation/history.md, ecosoc.md;
 docs/FACTS.md "History 2005-2025"; docs/ODD.md "History replay"):
 
 1. WGEC 1 (2013-14) adopts no report: the Chair reported to CSTD 17 that "No

@@ -87,7 +87,7 @@ BAD_FILES = [
     ("figures", "[pie_chart]", "figures: [0] unknown figure 'pie_chart'"),
     ("figures", "[{kind: heatmap}]", "figures[0] heatmap needs two different swept grid keys"),
     ("figures", "[{kind: scenario_comparison, metrics: [voice]}]", "uses metric 'voice'"),
-    ("kind", "exploration", "kind: 'exploration' is not a kind of study"),
+    ("kind", "robustness", "kind: 'robustness' is not a kind of study"),
     ("kind", "sensitivity", "this command runs comparison studies"),
     ("name", "[a]", "name: must be a string"),
     ("name", "'my study'", "name: 'my study' may use only letters, digits"),

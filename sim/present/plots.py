@@ -905,15 +905,20 @@ def draw_all(
 ) -> list[Figure]:
     """Draw the figures that fit the study's shape, then the ones its file asks for.
 
-    The first figure is chosen from the design: a grid study gets the measures against
-    its main swept key (:func:`grid_overview`; a 2-D grid also its heatmaps if asked);
+    The first figure is chosen from the design: a grid study over a number gets the
+    measures against its main swept key (:func:`grid_overview`; a 2-D grid also its
+    heatmaps if asked), a few categorical conditions dot-and-interval panels;
     one condition with measures in several forums gets :func:`measures_by_forum`; few
     or many scenarios get dot-and-interval panels (:func:`scenario_comparison`). Every
     study gets the issues × forums map (:func:`issue_forum_matrix`).
     """
     specs = [f for f in study.figures if f["kind"] != "scenario_comparison"]
     conds = len(study.scenarios) * len(study.points)
-    if study.grid:
+    numeric = any(
+        all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals)
+        for vals in study.grid.values()
+    )
+    if study.grid and (numeric or conds > 8):  # a swept number: lines against it
         first = "grid_overview"
     elif conds == 1:
         first = "measures_by_forum"
