@@ -26,7 +26,7 @@ run: $(STAMP)
 	$(BIN)/govsim experiment cstd_anchor
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"

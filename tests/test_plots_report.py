@@ -112,7 +112,7 @@ figures:
     cli.main(["report", str(out)])
     assert (out / "summary.csv").read_text() == first
     names = {f.name for f in (out / "figures").iterdir()}
-    for stem in ("scenario_comparison", "metric_vs_behaviour_polarization",
+    for stem in ("grid_overview", "metric_vs_behaviour_polarization",
                  "participation_over_time", "representation_by_group",
                  "representation_by_region"):  # fmt: skip
         assert {f"{stem}.png", f"{stem}.svg", f"{stem}.pdf"} <= names
