@@ -271,7 +271,8 @@ def _print_briefing(briefing: Path, findings: bool = True) -> None:
         print()
     print(f"briefing: {briefing}")
     print(f"          {briefing.with_suffix('.html')}")
-    print(f"          {briefing.with_suffix('.pptx')}")
+    if briefing.with_suffix(".pptx").exists():
+        print(f"          {briefing.with_suffix('.pptx')}")
 
 
 def experiment(a: argparse.Namespace) -> None:

@@ -135,7 +135,14 @@ def findings(study: ExplorationStudy, found: Exploration) -> list[str]:
         if why:
             line += " It " + " and ".join(why) + "."
         if d in found.boxes:
-            line += f" Failures concentrate where {box_text(found.boxes[d])}."
+            box, base = found.boxes[d], found.failures[d].mean()
+            if box.density >= 1.2 * base and box.mass <= 0.6:  # a region worth naming
+                line += f" Failures concentrate where {box_text(box)}."
+            else:  # PRIM's densest box is about the whole space: no region stands out
+                line += (
+                    " No region of the assumptions concentrates its failures (PRIM's best box: "
+                    f"density {box.density:.0%} against {base:.0%} overall)."
+                )
         lines.append(line)
     best_regret = s.drop(index=study.baseline)["regret_max"].idxmin()
     lines.append(f"Smallest worst-case regret: {study.label(best_regret)} — the minimax-regret "

@@ -1192,17 +1192,23 @@ def prepare(
         base = load_config(study.scenario, study.base_overrides())
     except ConfigError as e:
         raise UsageError(f"study {study.name}: scenario {study.scenario}: {e}") from None
-    for p in study.parameters:
+    _check_ends(study, base, study.parameters, "parameters")
+    if isinstance(study, SensitivityStudy):
+        cfg = as_dict(base)
+        object.__setattr__(study, "metrics", list(_resolved_metrics(study, study.metrics, [cfg])))
+    return study
+
+
+def _check_ends(study: StudyBase, base: Any, params: Sequence[Parameter], field: str) -> None:
+    """Set every parameter at both ends of its range on a typed copy of ``base``: a key the
+    config lacks or a value it refuses is one UsageError line now, not after hours of runs."""
+    for p in params:
         for end in (p.low, p.high):
             try:
                 with_values(base, {p.key: int(round(end)) if p.integer else end})
             except (KeyError, ConfigError, TypeError, ValueError, AttributeError) as e:
                 msg = str(e).strip("'\"")
-                raise UsageError(f"study {study.name}: parameters.{p.key}: {msg}") from None
-    if isinstance(study, SensitivityStudy):
-        cfg = as_dict(base)
-        object.__setattr__(study, "metrics", list(_resolved_metrics(study, study.metrics, [cfg])))
-    return study
+                raise UsageError(f"study {study.name}: {field}.{p.key}: {msg}") from None
 
 
 def _prepare_exploration(study: ExplorationStudy) -> ExplorationStudy:
@@ -1213,13 +1219,7 @@ def _prepare_exploration(study: ExplorationStudy) -> ExplorationStudy:
             base = load_config(d, study.base_overrides())
         except ConfigError as e:
             raise UsageError(f"study {study.name}: design {d}: {e}") from None
-        for p in study.uncertainties:
-            for end in (p.low, p.high):
-                try:
-                    with_values(base, {p.key: int(round(end)) if p.integer else end})
-                except (KeyError, ConfigError, TypeError, ValueError, AttributeError) as e:
-                    msg = str(e).strip("'\"")
-                    raise UsageError(f"study {study.name}: uncertainties.{p.key}: {msg}") from None
+        _check_ends(study, base, study.uncertainties, "uncertainties")
         configs.append(as_dict(base))
     goal = Metric(study.goal.metric, study.goal.metric)
     resolved = _resolved_metrics(study, [goal, *study.guards], configs)
