@@ -108,6 +108,28 @@ def _beta(rng: np.random.Generator, mean: np.ndarray, concentration: float = 10.
     return rng.beta(m * concentration, (1 - m) * concentration)
 
 
+def _positions(cfg: GovsimConfig, group: np.ndarray, rng: np.random.Generator):
+    """Initial positions and saliences of actors of the given groups, issue by issue.
+
+    Group means as configured, the developed/developing gap scaled by
+    ``behaviour.polarization`` around its midpoint; positions normal with the issue's
+    spread (clipped to [0, 1]); saliences beta around the group's salience.
+    """
+    n = len(group)
+    k = len(cfg.issues)
+    position = np.empty((n, k))
+    salience = np.empty((n, k))
+    pol = cfg.behaviour.polarization
+    for j, issue in enumerate(cfg.issues.values()):
+        means = np.array([issue.position[g] for g in GROUPS])
+        mid = 0.5 * (means[DEVELOPED] + means[DEVELOPING])
+        half = 0.5 * (means[DEVELOPED] - means[DEVELOPING])
+        means[DEVELOPED], means[DEVELOPING] = mid + pol * half, mid - pol * half
+        position[:, j] = np.clip(means[group] + issue.spread * rng.standard_normal(n), 0.0, 1.0)
+        salience[:, j] = _beta(rng, np.array([issue.salience[g] for g in GROUPS])[group])
+    return position, salience
+
+
 def build_population(cfg: GovsimConfig, n_forums: int, rng: np.random.Generator) -> Population:
     """Draw a population for ``cfg``.
 
@@ -161,17 +183,7 @@ def build_population(cfg: GovsimConfig, n_forums: int, rng: np.random.Generator)
     ms_pref = _beta(rng, by_group(pc.multistakeholder_preference))
     stubborn = _beta(rng, by_group(pc.stubbornness), concentration=20.0)
 
-    k = len(cfg.issues)
-    position = np.empty((n, k))
-    salience = np.empty((n, k))
-    pol = cfg.behaviour.polarization
-    for j, issue in enumerate(cfg.issues.values()):
-        means = np.array([issue.position[g] for g in GROUPS])
-        mid = 0.5 * (means[DEVELOPED] + means[DEVELOPING])
-        half = 0.5 * (means[DEVELOPED] - means[DEVELOPING])
-        means[DEVELOPED], means[DEVELOPING] = mid + pol * half, mid - pol * half
-        position[:, j] = np.clip(means[group] + issue.spread * rng.standard_normal(n), 0.0, 1.0)
-        salience[:, j] = _beta(rng, np.array([issue.salience[g] for g in GROUPS])[group])
+    position, salience = _positions(cfg, group, rng)
 
     engagement = np.full((n, n_forums), pc.initial_engagement)
     pop = Population(
@@ -230,17 +242,7 @@ def _with_locals(
     res *= np.array([pc.region_factor[r] for r in REGIONS])[region]
     by_group = lambda table: np.array([table[g] for g in GROUPS])[group]  # noqa: E731
     expertise = _beta(rng, by_group(pc.expertise))
-    k = len(cfg.issues)
-    position = np.empty((m, k))
-    salience = np.empty((m, k))
-    pol = cfg.behaviour.polarization
-    for j, issue in enumerate(cfg.issues.values()):
-        means = np.array([issue.position[g] for g in GROUPS])
-        mid = 0.5 * (means[DEVELOPED] + means[DEVELOPING])
-        half = 0.5 * (means[DEVELOPED] - means[DEVELOPING])
-        means[DEVELOPED], means[DEVELOPING] = mid + pol * half, mid - pol * half
-        position[:, j] = np.clip(means[group] + issue.spread * rng.standard_normal(m), 0.0, 1.0)
-        salience[:, j] = _beta(rng, np.array([issue.salience[g] for g in GROUPS])[group])
+    position, salience = _positions(cfg, group, rng)
     capacity = np.clip(pc.capacity_scale * res**pc.capacity_exponent, 1.0, pc.max_delegation)
     engagement = np.full((m, n_forums), pc.initial_engagement)
     new = dict(

@@ -124,14 +124,7 @@ def plot_fit(table: pd.DataFrame, path: Path) -> list[Path]:
     ax.set_ylabel("simulated share of delegates (mean ± sd over replicates)")
     ax.set_title("IGF attendance: calibrated model vs observations")
     ax.legend(fontsize=7, frameon=False, loc="upper left")
-    fig.tight_layout()
-    out = []
-    for ext in ("png", "svg"):
-        p = path.with_suffix(f".{ext}")
-        fig.savefig(p, dpi=200, bbox_inches="tight")
-        out.append(p)
-    plt.close(fig)
-    return out
+    return _save_png_svg(fig, path)
 
 
 def plot_host_effect(sim: pd.DataFrame, observed: pd.DataFrame, path: Path) -> list[Path]:
@@ -194,6 +187,11 @@ def plot_host_effect(sim: pd.DataFrame, observed: pd.DataFrame, path: Path) -> l
              "onsite basis = share of onsite participants, all = onsite + registered remote. "
              "Simulated: status quo, IGF held in each calendar host, 3 runs per meeting.",
              fontsize=7, color="#555")  # fmt: skip
+    return _save_png_svg(fig, path)
+
+
+def _save_png_svg(fig, path: Path) -> list[Path]:
+    """Lay out, save as PNG (200 dpi) and SVG beside ``path``, close; return the files."""
     fig.tight_layout()
     out = []
     for ext in ("png", "svg"):
