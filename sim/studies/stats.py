@@ -188,6 +188,10 @@ RANGES: dict[str, tuple[float, float]] = {
             "policy_coverage",
             "issue_coverage",
             "adoptions_share",
+            "text_adoption_rate",
+            "vote_rate",
+            "mandate_adopted",
+            "declined_share",
         ],
         UNIT_SHARE,
     ),  # fmt: skip
