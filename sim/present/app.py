@@ -245,8 +245,10 @@ def effects_table(comp: Comparison):
         "Measure": r.measure, "Unit": r.unit,
         "A": fmt_interval(r.A_mean, r.A_lo, r.A_hi),
         "B": fmt_interval(r.B_mean, r.B_lo, r.B_hi),
-        "Design effect B − A [95% interval]": fmt_interval(r.effect, r.effect_lo, r.effect_hi,
-                                                           signed=True),
+        "Design effect B − A [95% interval]": (
+            fmt_interval(r.effect, r.effect_lo, r.effect_hi, signed=True)
+            + (" †" if r.clipped else "")
+        ),
         "Replicates": r.n,
     } for r in comp.effects.itertuples()]  # fmt: skip
     return pd.DataFrame(rows)
@@ -307,6 +309,11 @@ def ComparisonResult(comp: Comparison):
           "95% t-interval: the numbers <code>govsim experiment</code> writes to "
           "<code>differences.csv</code>)</p>")  # fmt: skip
     _table(effects_table(comp))
+    if comp.effects["clipped"].any():
+        _html(
+            "<p>† The interval ran past what the measure allows and was cut at it (as in "
+            "<code>differences.csv</code>): too few replicates for a reliable interval.</p>"
+        )
     with solara.Row(gap="8px", style="align-items: center; margin-top: 8px"):
         solara.FileDownload(comp.effects.to_csv(index=False).encode(),
                             filename=f"{name}_design_effect.csv", label="Design effect CSV",

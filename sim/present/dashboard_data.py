@@ -760,8 +760,9 @@ class Comparison:
 def comparison_tables(study: Study, text: str, folder: Path, a: Levers, b: Levers) -> Comparison:
     """Design effect B − A per headline measure (paired by replicate) and participation bands.
 
-    Uses :func:`sim.studies.stats.summarise` and :func:`sim.studies.stats.paired_differences`
-    on the stored runs, so the numbers equal ``govsim experiment``'s ``differences.csv``.
+    Uses :func:`sim.studies.stats.compare` on the stored runs (means and paired differences,
+    intervals clipped to each measure's possible range), the computation behind
+    ``govsim experiment``'s ``summary.csv`` and ``differences.csv``, so the numbers are equal.
     """
     table, _, _ = aggregate(folder)
     keys = list(study.grid)
@@ -774,8 +775,8 @@ def comparison_tables(study: Study, text: str, folder: Path, a: Levers, b: Lever
             mask &= (df[k] == c[k]).to_numpy()
         return df[mask]
 
-    summary = stats.summarise(table, study.metrics, keys)
-    diffs = pick(stats.paired_differences(table, study.metrics, study.baseline, keys), cb)
+    summary, diffs = stats.compare(table, study.metrics, study.baseline, keys)
+    diffs = pick(diffs, cb)
     sa, sb = pick(summary, ca).set_index("metric"), pick(summary, cb).set_index("metric")
     rows = []
     for m in study.metrics:
@@ -787,6 +788,7 @@ def comparison_tables(study: Study, text: str, folder: Path, a: Levers, b: Lever
             "B_mean": sb.at[m.text, "mean"], "B_lo": sb.at[m.text, "lo"],
             "B_hi": sb.at[m.text, "hi"],
             "effect": d["diff"], "effect_lo": d["lo"], "effect_hi": d["hi"], "n": int(d["n"]),
+            "clipped": bool(d["clipped"]),
         })  # fmt: skip
     yearly = stats.yearly(table, keys)
     parts = [pick(yearly, c).assign(setting=s) for s, c in (("A", ca), ("B", cb))]

@@ -426,19 +426,8 @@ def build_briefing(root: Path | str, study=None) -> Path:
     elif study is None:
         study = _study_from_meta(meta)
     grid_keys = list(study.grid)
-    names = {m.text: m.name for m in study.metrics}
-    summary = stats.summarise(table, study.metrics, grid_keys) if len(table) else pd.DataFrame()
-    diffs = (
-        stats.paired_differences(table, study.metrics, study.baseline, grid_keys)
-        if len(table)
-        else pd.DataFrame()
-    )
-    if len(summary):
-        summary = stats.clip_summary(summary, names)
-        diffs = stats.clip_differences(diffs, summary, names, study.baseline, grid_keys)
+    summary, diffs = stats.compare(table, study.metrics, study.baseline, grid_keys)
     yearly = stats.yearly(table, grid_keys) if len(table) else pd.DataFrame()
-    if len(yearly):
-        yearly["lo"], yearly["hi"] = yearly["lo"].clip(0, 1), yearly["hi"].clip(0, 1)
     if len(table):
         write_table(for_output(table), root / "aggregate.parquet", "aggregate")
     summary.to_csv(root / "summary.csv", index=False)

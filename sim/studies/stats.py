@@ -151,14 +151,20 @@ def paired_differences(
 
 
 def yearly(table: pd.DataFrame, grid_keys: Sequence[str] = (), forum: str = "all") -> pd.DataFrame:
-    """Participation rate per condition, group and year: mean and 95% interval over replicates."""
+    """Participation rate per condition, group and year: mean and 95% interval over replicates.
+
+    The interval is clipped to [0, 1], the range of a rate (as :func:`clip_summary` does for
+    the study's measures).
+    """
     cond = conditions(table, grid_keys)
     t = table[(table["kind"] == "yearly") & (table["forum"] == forum)]
     rows = []
     for values, g in t.groupby([*cond, "group", "year"], sort=False, dropna=False):
         rows.append({**dict(zip([*cond, "group", "year"], values, strict=True)),
                      **t_interval(g["value"].to_numpy())})  # fmt: skip
-    return pd.DataFrame(rows, columns=[*cond, "group", "year", "n", "mean", "sd", "lo", "hi"])
+    out = pd.DataFrame(rows, columns=[*cond, "group", "year", "n", "mean", "sd", "lo", "hi"])
+    out["lo"], out["hi"] = out["lo"].clip(*UNIT_SHARE), out["hi"].clip(*UNIT_SHARE)
+    return out
 
 
 # ----- honest intervals: natural ranges, clipping, too few replicates -------------------
@@ -277,6 +283,42 @@ def clip_differences(
     out["clipped"] = (out["lo"] < dlo) | (out["hi"] > dhi)
     out["lo"], out["hi"] = out["lo"].clip(lower=dlo), out["hi"].clip(upper=dhi)
     return out
+
+
+def compare(
+    table: pd.DataFrame,
+    metrics: Sequence[Any],
+    baseline: Mapping[str, Any],
+    grid_keys: Sequence[str] = (),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each condition's mean and its paired difference from the baseline, intervals clipped.
+
+    The one computation behind ``summary.csv`` and ``differences.csv`` of a study (and the
+    dashboard's comparison, which must show the same numbers): :func:`summarise` and
+    :func:`paired_differences`, then :func:`clip_summary` and :func:`clip_differences`.
+
+    Parameters
+    ----------
+    table
+        The study's aggregate table (one row per run, metric selector and year).
+    metrics
+        The study's metrics (objects with ``text`` and ``name``).
+    baseline
+        The baseline condition (scenario and grid values).
+    grid_keys
+        The study's grid keys.
+
+    Returns
+    -------
+    (summary, differences)
+        Both empty when ``table`` is.
+    """
+    if not len(table):
+        return pd.DataFrame(), pd.DataFrame()
+    names = {m.text: m.name for m in metrics}
+    summary = clip_summary(summarise(table, metrics, grid_keys), names)
+    diffs = paired_differences(table, metrics, baseline, grid_keys)
+    return summary, clip_differences(diffs, summary, names, baseline, grid_keys)
 
 
 def zero_width(lo: float, hi: float) -> bool:
