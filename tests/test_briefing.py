@@ -219,6 +219,25 @@ def test_findings_lead_with_gap_closed_by_design():
     assert first.startswith("Gap closed by design: +0.030") and "narrows" in first
 
 
+def test_a_detectable_but_tiny_change_is_called_negligible_not_undetectable():
+    """An interval that excludes zero around a change below 0.005 is 'negligible' (it was
+    reported as 'no detectable effect (-0.003, CI -0.005 to -0.001)', a contradiction);
+    an interval covering zero is 'no detectable'; a large one is a finding."""
+    assert fnd.classify(-0.003, -0.005, -0.001) == "negligible"
+    assert fnd.classify(-0.003, -0.008, 0.002) == "none"
+    assert fnd.classify(-0.03, -0.05, -0.01) == "lower"
+    assert fnd.classify(0.2, 0.1, 0.3, base=40.0) == "negligible"  # < 1% of the baseline
+    study = _parse(STUDY2)
+    metric = next(m for m in study.metrics if m.name == "attainment_gap")
+    row = {"diff": -0.003, "lo": -0.005, "hi": -0.001, "n": 6, "base_mean": 0.3}
+    verdict, sentence = fnd.difference_sentence(metric, row, "the status quo")
+    assert verdict == "negligible" and "negligible difference" in sentence
+    assert "no detectable" not in sentence
+    lead = fnd._gap_lead(metric, row, "the status quo")
+    assert lead.startswith("Gap closed by design: negligible (+0.003")
+    assert "no detectable" not in lead
+
+
 def test_null_scenario_is_stated_not_omitted():
     study = _parse(STUDY2)
     same = {"participation_rate@developing_gov": [0.5, 0.6, 0.55],

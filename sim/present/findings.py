@@ -85,9 +85,11 @@ def _relative(diff: float, base: float) -> str:
 
 
 def classify(diff: float, lo: float, hi: float, base: float = np.nan) -> str:
-    """``"higher"``/``"lower"`` (detectable), ``"none"`` (interval covers zero or the change
-    is negligible), ``"identical"`` (zero in every replicate), ``"no_spread"`` (the same
-    non-zero difference in every replicate: a zero-width interval) or ``"undefined"``."""
+    """``"higher"``/``"lower"`` (detectable), ``"none"`` (the interval covers zero),
+    ``"negligible"`` (the interval excludes zero but the change is below :data:`NEGLIGIBLE`
+    or :data:`NEGLIGIBLE_RELATIVE` of the baseline: detectable, too small to matter),
+    ``"identical"`` (zero in every replicate), ``"no_spread"`` (the same non-zero difference
+    in every replicate: a zero-width interval) or ``"undefined"``."""
     if not np.isfinite(diff):
         return "undefined"
     if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -100,7 +102,7 @@ def classify(diff: float, lo: float, hi: float, base: float = np.nan) -> str:
         np.isfinite(base) and abs(base) > 1e-9 and abs(diff) < NEGLIGIBLE_RELATIVE * abs(base)
     )
     if small:
-        return "none"
+        return "negligible"
     return "higher" if diff > 0 else "lower"
 
 
@@ -122,12 +124,16 @@ def difference_sentence(metric, r: dict[str, Any], base_name: str) -> tuple[str,
         )  # fmt: skip
     if verdict == "identical":
         return verdict, f"{what}: identical to {base_name} in every replicate."
+    if verdict == "negligible":
+        return verdict, (
+            f"{what}: a negligible difference from {base_name} ({_num(d, True)}, {ci}; "
+            "detectable, but below 0.005 or 1% of the baseline)."
+        )
     if verdict == "none":
-        why = "the change is negligible" if ci and not lo <= 0 <= hi else "the interval covers zero"
         return verdict, (
             f"{what}: no detectable difference from {base_name} ({_num(d, True)}"
             + (f", {ci}" if ci else "")
-            + f"; {why})."
+            + "; the interval covers zero)."
         )
     if verdict == "no_spread":
         return verdict, (
@@ -184,6 +190,11 @@ def _gap_lead(metric, r: dict[str, Any], base_name: str) -> str:
             f"Gap closed by design: {_num(closed, True)} in every replicate — no spread, so no "
             "interval and no finding."
         )
+    if verdict == "negligible":
+        return (
+            f"Gap closed by design: negligible ({_num(closed, True)}, {ci}) — detectable, but "
+            "below 0.005 or 1% of the baseline."
+        )
     return f"Gap closed by design: no detectable effect ({_num(closed, True)}, {ci})."
 
 
@@ -217,7 +228,7 @@ def scenario_findings(
             verdict, sentence = difference_sentence(m, rows[text], base_name)
             if verdict in ("higher", "lower"):
                 found.append(sentence[0].upper() + sentence[1:])
-            elif verdict == "none":
+            elif verdict in ("none", "negligible"):
                 nulls.append(m)
             elif verdict == "identical":
                 same.append(m)
@@ -353,7 +364,9 @@ def grid_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tup
                 still.append(f"{_param(k)} (range {_num(lo_v)}–{_num(hi_v)})")
         sentences = moves
         if still:
-            sentences.append("No detectable effect of " + "; ".join(still) + ".")
+            sentences.append(
+                "No detectable (or only a negligible) effect of " + "; ".join(still) + "."
+            )
         if sentences:
             sections.append((m.label, sentences))
     if sections:
@@ -402,7 +415,8 @@ def forum_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tu
             )
         else:
             lead = (
-                f"No detectable difference between the top two, the {top.forum.upper()} and "
+                ("A negligible" if verdict == "negligible" else "No detectable")
+                + f" difference between the top two, the {top.forum.upper()} and "
                 f"the {second.forum.upper()} ({_num(diff['mean'], True)}"
                 + (
                     f", 95% CI {_num(diff['lo'], True)} to {_num(diff['hi'], True)})."
