@@ -31,7 +31,13 @@ from sim.present import plots, slides
 from sim.studies import stats
 from sim.studies.launch import ensure_manifest
 from sim.studies.spec import parse_study
-from sim.studies.store import SCHEMA_VERSION, aggregate, for_output, write_table
+from sim.studies.store import (
+    SCHEMA_VERSION,
+    aggregate,
+    atomic_write_text,
+    for_output,
+    write_table,
+)
 
 PARAMETERS = [
     ("label", "forum"),
@@ -430,11 +436,11 @@ def build_briefing(root: Path | str, study=None) -> Path:
     yearly = stats.yearly(table, grid_keys) if len(table) else pd.DataFrame()
     if len(table):
         write_table(for_output(table), root / "aggregate.parquet", "aggregate")
-    summary.to_csv(root / "summary.csv", index=False)
-    diffs.to_csv(root / "differences.csv", index=False)
+    atomic_write_text(root / "summary.csv", summary.to_csv(index=False))
+    atomic_write_text(root / "differences.csv", diffs.to_csv(index=False))
     found = fnd.study_findings(table, summary, diffs, study)
-    fnd.findings_table(found).to_csv(root / "findings.csv", index=False)
-    (root / "findings.txt").write_text("\n".join(found.lines()) + "\n")
+    atomic_write_text(root / "findings.csv", fnd.findings_table(found).to_csv(index=False))
+    atomic_write_text(root / "findings.txt", "\n".join(found.lines()) + "\n")
 
     prov = meta.get("provenance", {})
     commit = (prov.get("git_commit") or "unknown")[:10] + (
@@ -553,7 +559,7 @@ def build_briefing(root: Path | str, study=None) -> Path:
     md += ["## Provenance", ""] + [f"- {p}" for p in prov_lines]
     md += ["", "Study file:", "", "```yaml", meta.get("study_text", "").rstrip(), "```", ""]
     md_path = root / "briefing.md"
-    md_path.write_text("\n".join(md))
+    atomic_write_text(md_path, "\n".join(md))
 
     # ---- html
     e = html.escape
@@ -588,7 +594,7 @@ def build_briefing(root: Path | str, study=None) -> Path:
     h += ["<h2>Provenance</h2><ul>" + "".join(f"<li>{e(p)}</li>" for p in prov_lines) + "</ul>",
           f"<p>Study file:</p><pre>{e(meta.get('study_text', ''))}</pre>",
           "</body></html>"]  # fmt: skip
-    (root / "briefing.html").write_text("\n".join(h))
+    atomic_write_text(root / "briefing.html", "\n".join(h))
     slides.write_slides(
         root / "briefing.pptx", study=study, findings=found, figures=figures, method=method,
         provenance=prov_lines, status=status, changes=changes,
