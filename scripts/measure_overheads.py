@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from sim.studies.execute import run_spec
-from sim.studies.experiment import expand, parse_study
+from sim.studies.spec import expand, parse_study
 from sim.studies.launch import execute_with_launcher
 from sim.studies.store import RunStore
 
