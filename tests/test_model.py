@@ -39,6 +39,28 @@ def test_a_different_seed_gives_a_different_run():
     assert not a.equals(b)
 
 
+def test_agent_handles_are_made_on_first_use_in_population_order():
+    """The Mesa handles (``model.agents``) are created when first asked for, not in the
+    constructor (memory at 10^6 actors, docs/performance.md): a run never needs them,
+    and when they are made they are the same handles, ids 1..n in population order."""
+    model = GovernanceModel(config=small(years=1), rng=3)
+    assert len(model._all_agents) == 0  # nothing made by construction
+    model.run()
+    assert len(model._all_agents) == 0  # nor by a run
+    handles = list(model.agents)
+    assert [a.index for a in handles] == list(range(model.pop.n))
+    assert [a.unique_id for a in handles] == list(range(1, model.pop.n + 1))
+    assert [GROUPS.index(a.group) for a in handles] == model.pop.group.tolist()
+    assert model.agents is model.agents and len(model.agents) == model.pop.n  # made once
+    assert sum(len(s) for s in model.agents_by_type.values()) == model.pop.n
+    handles[0].expertise = 0.25  # a handle writes the model's state
+    assert model.pop.expertise[0] == 0.25
+    # an agent a user adds before asking comes after the actors' handles
+    other = GovernanceModel(config=small(years=1), rng=3)
+    extra = mesa.Agent(other)
+    assert extra.unique_id == other.pop.n + 1 and len(other.agents) == other.pop.n + 1
+
+
 def test_mesa_conventions_and_batch_run():
     model = GovernanceModel(scenario="status_quo", years=1, rng=3)
     assert len(model.agents) == model.pop.n

@@ -12,7 +12,7 @@ source meets before its target). The order of events in :meth:`step` is:
 3. the data collector records the step.
 
 Actor state lives in a :class:`~sim.model.population.Population` (numpy arrays); the
-Mesa agents in ``model.agents`` are handles onto it.
+Mesa agents in ``model.agents`` are handles onto it, made on first use.
 """
 
 from __future__ import annotations
@@ -206,8 +206,12 @@ class GovernanceModel(mesa.Model):
         self._group_means: dict[str, list[float]] | None = None
         self._state_changed = True
 
-        for i, g in enumerate(self.pop.group):
-            AGENT_CLASSES[g](self, int(i))
+        # Mesa handles onto the population's rows are made on first use of ``agents``,
+        # ``agents_by_type`` or ``agent_types`` (or when another agent is registered):
+        # at 10^6 actors they take ~270 MB and ~11 s, and no meeting reads them
+        # (docs/performance.md, round 3). The classes are fixed now (the reference
+        # model swaps them in for its construction).
+        self._agent_classes: tuple | None = AGENT_CLASSES
 
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -228,6 +232,36 @@ class GovernanceModel(mesa.Model):
         )
         self.attainment_gap_start = self.attainment_gap()
         self._collect()
+
+    # ----- agents -----------------------------------------------------------------
+    def _materialise_agents(self) -> None:
+        """Create the Mesa handle of every actor, in population order (once)."""
+        classes, self._agent_classes = self._agent_classes, None
+        if classes is not None:
+            for i, g in enumerate(self.pop.group.tolist()):
+                classes[g](self, i)
+
+    @property
+    def agents(self):
+        """Mesa's AgentSet of every actor's handle (:mod:`sim.model.actors`)."""
+        self._materialise_agents()
+        return self._all_agents
+
+    @property
+    def agents_by_type(self):
+        self._materialise_agents()
+        return self._agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        self._materialise_agents()
+        return list(self._agents_by_type)
+
+    def register_agent(self, agent) -> None:
+        """Mesa's registration; the actors' handles come first (unique ids 1..n)."""
+        if getattr(self, "_agent_classes", None) is not None:
+            self._materialise_agents()
+        super().register_agent(agent)
 
     # ----- time -------------------------------------------------------------------
     @property
