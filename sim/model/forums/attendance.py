@@ -234,9 +234,10 @@ def funded_slots(pop: Population, idx: np.ndarray, roles: np.ndarray, forum: For
 
     tier = support_tier(pop, idx, list(forum.support_priority))
     groups = [GROUPS.index(g) for g in forum.support_groups]
-    ok = np.isin(pop.group[idx], groups) & (tier < len(forum.support_priority))
-    order = np.lexsort((pop.resources[idx], tier, roles != MEMBER))
-    order = order[ok[order]][: forum.funded_slots]
+    ok = np.flatnonzero(np.isin(pop.group[idx], groups) & (tier < len(forum.support_priority)))
+    # sort only the eligible (a stable sort of a subset keeps its order in the whole)
+    order = np.lexsort((pop.resources[idx[ok]], tier[ok], roles[ok] != MEMBER))
+    order = ok[order][: forum.funded_slots]
     funded = np.zeros(len(idx), bool)
     funded[order] = True
     return funded
