@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sim import GovernanceModel
 from sim.model.compose import load_config, scenarios
 from sim.model.config import GROUPS, REGIONS
-from sim.model.model import row_means
+from sim.model.metrics import row_means, row_sums
 from sim.model.summary import run_summary, scalar
 from sim.studies.single import run
 from tests.conftest import small
@@ -64,13 +64,16 @@ def test_agent_handles_are_made_on_first_use_in_population_order():
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 12), st.integers(1, 300), st.integers(0, 2**32 - 1))
-def test_row_means_equal_numpy_mean_bit_for_bit(columns, rows, seed):
+def test_row_sums_and_means_equal_numpy_bit_for_bit(columns, rows, seed):
     """The group means' fast path (``row_means``) is numpy's ``mean(axis=1)`` exactly,
     for any number of columns (sequential below 8, numpy's own from 8)."""
     rng = np.random.default_rng(seed)
     a = rng.random((rows, columns)) * 10.0 ** rng.uniform(-8, 8, (rows, columns))
     a[rng.random(a.shape) < 0.1] *= -1.0
     assert np.array_equal(row_means(a), a.mean(axis=1))
+    assert np.array_equal(row_sums(a), a.sum(axis=1))
+    for b in (a[:, ::-1], np.asfortranarray(a), a[rng.permutation(rows)]):  # other layouts
+        assert np.array_equal(row_sums(b), b.sum(axis=1))
 
 
 def test_mesa_conventions_and_batch_run():

@@ -25,6 +25,7 @@ from sim.model.config import GROUPS, INCOMES, REGIONS, ROLES, BehaviourConfig, F
 from sim.model.forums.links import ForumLinks
 from sim.model.forums.membership import MEMBER
 from sim.model.forums.registry import register, rule
+from sim.model.metrics import row_means
 from sim.model.population import Population
 
 ONSITE, REMOTE = 2, 1
@@ -118,7 +119,7 @@ def attend(
     fit = pop.ms_preference[idx]
     if forum.venue_type == "multilateral":
         fit = 1.0 - fit
-    agenda_salience = pop.salience[idx[:, None], agenda].mean(axis=1)
+    agenda_salience = row_means(pop.salience[idx[:, None], agenda])
     benefit = (
         b.benefit_scale
         * pop.engagement[idx, fi]
