@@ -235,7 +235,8 @@ def funded_slots(pop: Population, idx: np.ndarray, roles: np.ndarray, forum: For
 
     tier = support_tier(pop, idx, list(forum.support_priority))
     groups = [GROUPS.index(g) for g in forum.support_groups]
-    ok = np.flatnonzero(np.isin(pop.group[idx], groups) & (tier < len(forum.support_priority)))
+    ok = np.flatnonzero(tier < len(forum.support_priority))
+    ok = ok[np.isin(pop.group[idx[ok]], groups)]
     # sort only the eligible (a stable sort of a subset keeps its order in the whole)
     order = np.lexsort((pop.resources[idx[ok]], tier[ok], roles[ok] != MEMBER))
     order = ok[order][: forum.funded_slots]
