@@ -204,6 +204,9 @@ class GovernanceModel(mesa.Model):
         self._salience_total: np.ndarray | None = None
         self._public_policy = self.issue_kinds == "public_policy"
         self._group_means: dict[str, list[float]] | None = None
+        self._group_codes: np.ndarray | None = None  # group codes as intp, and their counts
+        self._group_count: np.ndarray | None = None
+        self._att_total: tuple[np.ndarray, np.ndarray] | None = None  # per attainment array
         self._state_changed = True
 
         # Mesa handles onto the population's rows are made on first use of ``agents``,
@@ -450,12 +453,17 @@ class GovernanceModel(mesa.Model):
         means = self._group_means
         if means is None or self._state_changed:
             # group means move only at meetings and at the new year; reuse them otherwise
+            if self._group_codes is None:  # actors never change group during a run
+                self._group_codes = groups = self.pop.group.astype(np.intp)
+                self._group_count = np.maximum(np.bincount(groups, minlength=N_GROUPS), 1)
+            groups, count = self._group_codes, self._group_count
             att = self.attainment()
-            groups = self.pop.group
-            count = np.maximum(np.bincount(groups, minlength=N_GROUPS), 1)
+            if self._att_total is None or self._att_total[0] is not att:  # new policy
+                # metrics.group_totals without re-checking the model's own group codes
+                total = np.bincount(groups, np.where(np.isnan(att), 0.0, att), N_GROUPS)
+                self._att_total = (att, total)
+            att_total = self._att_total[1]
             engagement = metrics.row_means(self.pop.engagement)
-            # metrics.group_totals without re-checking the model's own group codes
-            att_total = np.bincount(groups, np.where(np.isnan(att), 0.0, att), N_GROUPS)
             eng_total = np.bincount(groups, engagement, N_GROUPS)
             exp_total = np.bincount(groups, self.pop.expertise, N_GROUPS)
             means = self._group_means = {
