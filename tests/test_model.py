@@ -60,6 +60,11 @@ def test_agent_handles_are_made_on_first_use_in_population_order():
     other = GovernanceModel(config=small(years=1), rng=3)
     extra = mesa.Agent(other)
     assert extra.unique_id == other.pop.n + 1 and len(other.agents) == other.pop.n + 1
+    other.remove_all_agents()  # and removing every agent removes the handles for good
+    assert len(other.agents) == 0
+    gone = GovernanceModel(config=small(years=1), rng=3)
+    gone.remove_all_agents()
+    assert len(gone.agents) == 0 and gone.agent_types == []
 
 
 @settings(max_examples=60, deadline=None)

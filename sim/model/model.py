@@ -260,6 +260,11 @@ class GovernanceModel(mesa.Model):
         self._materialise_agents()
         return list(self._agents_by_type)
 
+    def remove_all_agents(self) -> None:
+        """Mesa's removal of every agent; handles not made yet will not be made."""
+        self._agent_classes = None
+        super().remove_all_agents()
+
     def register_agent(self, agent) -> None:
         """Mesa's registration; the actors' handles come first (unique ids 1..n)."""
         if getattr(self, "_agent_classes", None) is not None:
