@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sim import GovernanceModel
 from sim.model.compose import load_config, scenarios
 from sim.model.config import GROUPS, REGIONS
+from sim.model.metrics import row_means, row_sums
 from sim.model.summary import run_summary, scalar
 from sim.studies.single import run
 from tests.conftest import small
@@ -37,6 +38,47 @@ def test_a_different_seed_gives_a_different_run():
     a = GovernanceModel(config=small(years=1), rng=1).run().tables()["attendance"]
     b = GovernanceModel(config=small(years=1), rng=2).run().tables()["attendance"]
     assert not a.equals(b)
+
+
+def test_agent_handles_are_made_on_first_use_in_population_order():
+    """The Mesa handles (``model.agents``) are created when first asked for, not in the
+    constructor (memory at 10^6 actors, docs/performance.md): a run never needs them,
+    and when they are made they are the same handles, ids 1..n in population order."""
+    model = GovernanceModel(config=small(years=1), rng=3)
+    assert len(model._all_agents) == 0  # nothing made by construction
+    model.run()
+    assert len(model._all_agents) == 0  # nor by a run
+    handles = list(model.agents)
+    assert [a.index for a in handles] == list(range(model.pop.n))
+    assert [a.unique_id for a in handles] == list(range(1, model.pop.n + 1))
+    assert [GROUPS.index(a.group) for a in handles] == model.pop.group.tolist()
+    assert model.agents is model.agents and len(model.agents) == model.pop.n  # made once
+    assert sum(len(s) for s in model.agents_by_type.values()) == model.pop.n
+    handles[0].expertise = 0.25  # a handle writes the model's state
+    assert model.pop.expertise[0] == 0.25
+    # an agent a user adds before asking comes after the actors' handles
+    other = GovernanceModel(config=small(years=1), rng=3)
+    extra = mesa.Agent(other)
+    assert extra.unique_id == other.pop.n + 1 and len(other.agents) == other.pop.n + 1
+    other.remove_all_agents()  # and removing every agent removes the handles for good
+    assert len(other.agents) == 0
+    gone = GovernanceModel(config=small(years=1), rng=3)
+    gone.remove_all_agents()
+    assert len(gone.agents) == 0 and gone.agent_types == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 300), st.integers(0, 2**32 - 1))
+def test_row_sums_and_means_equal_numpy_bit_for_bit(columns, rows, seed):
+    """The group means' fast path (``row_means``) is numpy's ``mean(axis=1)`` exactly,
+    for any number of columns (sequential below 8, numpy's own from 8)."""
+    rng = np.random.default_rng(seed)
+    a = rng.random((rows, columns)) * 10.0 ** rng.uniform(-8, 8, (rows, columns))
+    a[rng.random(a.shape) < 0.1] *= -1.0
+    assert np.array_equal(row_means(a), a.mean(axis=1))
+    assert np.array_equal(row_sums(a), a.sum(axis=1))
+    for b in (a[:, ::-1], np.asfortranarray(a), a[rng.permutation(rows)]):  # other layouts
+        assert np.array_equal(row_sums(b), b.sum(axis=1))
 
 
 def test_mesa_conventions_and_batch_run():

@@ -86,6 +86,10 @@ def test_reference_agents_are_delegates(pair):
 
 def test_same_meetings(pair):
     _, core_meetings, _, ref_meetings = pair
+    _assert_same_meetings(core_meetings, ref_meetings)
+
+
+def _assert_same_meetings(core_meetings, ref_meetings):
     assert len(core_meetings) == len(ref_meetings) > 0
     for (fi, a, pos_a), (fj, b, pos_b) in zip(core_meetings, ref_meetings, strict=True):
         assert fi == fj
@@ -104,6 +108,10 @@ def test_same_meetings(pair):
 
 def test_same_state_tables_and_summary(pair):
     core, _, ref, _ = pair
+    _assert_same_state(core, ref)
+
+
+def _assert_same_state(core, ref):
     np.testing.assert_allclose(core.pop.engagement, ref.pop.engagement, rtol=0, atol=TOL)
     np.testing.assert_allclose(core.pop.expertise, ref.pop.expertise, rtol=0, atol=TOL)
     np.testing.assert_allclose(core.pop.budget, ref.pop.budget, rtol=0, atol=TOL)
@@ -121,6 +129,29 @@ def test_deliberation_moved_and_some_forum_decided(pair):
     assert not np.allclose(core.pop.position, core.pop.position0)
     assert any(res.modes.any() for _, res, _ in core_meetings)
     assert any(res.decisional for _, res, _ in core_meetings)
+
+
+@pytest.mark.slow
+def test_reference_agrees_at_a_large_configuration(monkeypatch):
+    """The core and the reference agree to 1e-9 with 9,000 extra actors (one year): the
+    IGF then has more than ``COMPILED_MIN`` attendees, so the core deliberates with the
+    compiled kernel and its large-meeting paths (grants, short-row sums) are the ones
+    checked; the reference still decides agent by agent (2-3 minutes here)."""
+    cfg = ["population.extra_actors=9000", *PER_ITEM]
+    used = []
+    compiled = deliberation._hk_compiled
+    monkeypatch.setattr(
+        deliberation, "_hk_compiled", lambda *a: (used.append(a[0].shape), compiled(*a))[1]
+    )
+    core = GovernanceModel(config=small(years=1, overrides=cfg))
+    core_meetings = _run_with_meetings(core)
+    if deliberation.compiled_kernel() is not None:
+        assert used  # the compiled kernel did run
+    ref = ReferenceModel(config=small(years=1, overrides=cfg))
+    ref_meetings = _run_with_meetings(ref)
+    assert max(len(res.idx) for _, res, _ in core_meetings) > 9000
+    _assert_same_meetings(core_meetings, ref_meetings)
+    _assert_same_state(core, ref)
 
 
 # ----- the core's fast deliberation paths -------------------------------------------------

@@ -48,6 +48,29 @@ __all__ = [
 
 # ----------------------------------------------------------------------------
 # helpers
+def row_sums(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=1)`` of a 2-D float array, bit for bit, fast for few columns.
+
+    numpy reduces each row of fewer than 8 values sequentially (its pairwise sum
+    starts at 8 values), so adding whole columns left to right gives the same sums,
+    with one vectorized pass per column instead of one short reduction per row (about
+    5x faster at 10^5 x 5; docs/performance.md). From 8 columns numpy's own sum is used.
+    """
+    m = a.shape[1]
+    if not 1 <= m < 8:
+        return a.sum(axis=1)
+    total = a[:, 0].copy()
+    for j in range(1, m):
+        total += a[:, j]
+    return total
+
+
+def row_means(a: np.ndarray) -> np.ndarray:
+    """``a.mean(axis=1)`` of a 2-D float array, bit for bit (:func:`row_sums` / columns)."""
+    m = a.shape[1]
+    return row_sums(a) / m if 1 <= m < 8 else a.mean(axis=1)
+
+
 # ----------------------------------------------------------------------------
 
 
@@ -481,13 +504,13 @@ def _attainment(
     outcome_arr = outcome
     decided = np.isfinite(outcome_arr)
     if decided.all():  # nothing to mask: the same sums without the masking temporaries
-        weighted_distance = (weight * np.abs(outcome_arr - position)).sum(axis=1)
-        total = weight.sum(axis=1) if weight_total is None else weight_total
+        weighted_distance = row_sums(weight * np.abs(outcome_arr - position))
+        total = row_sums(weight) if weight_total is None else weight_total
         return np.clip(1.0 - _safe_divide(weighted_distance, total), 0.0, 1.0)
     included_weight = np.where(decided, weight, 0.0)
     distance = np.where(decided, np.abs(np.where(decided, outcome_arr, 0.0) - position), 0.0)
-    weighted_distance = (included_weight * distance).sum(axis=1)
-    weight_total = included_weight.sum(axis=1)
+    weighted_distance = row_sums(included_weight * distance)
+    weight_total = row_sums(included_weight)
     return np.clip(1.0 - _safe_divide(weighted_distance, weight_total), 0.0, 1.0)
 
 

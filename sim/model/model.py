@@ -12,7 +12,7 @@ source meets before its target). The order of events in :meth:`step` is:
 3. the data collector records the step.
 
 Actor state lives in a :class:`~sim.model.population.Population` (numpy arrays); the
-Mesa agents in ``model.agents`` are handles onto it.
+Mesa agents in ``model.agents`` are handles onto it, made on first use.
 """
 
 from __future__ import annotations
@@ -204,10 +204,17 @@ class GovernanceModel(mesa.Model):
         self._salience_total: np.ndarray | None = None
         self._public_policy = self.issue_kinds == "public_policy"
         self._group_means: dict[str, list[float]] | None = None
+        self._group_codes: np.ndarray | None = None  # group codes as intp, and their counts
+        self._group_count: np.ndarray | None = None
+        self._att_total: tuple[np.ndarray, np.ndarray] | None = None  # per attainment array
         self._state_changed = True
 
-        for i, g in enumerate(self.pop.group):
-            AGENT_CLASSES[g](self, int(i))
+        # Mesa handles onto the population's rows are made on first use of ``agents``,
+        # ``agents_by_type`` or ``agent_types`` (or when another agent is registered):
+        # at 10^6 actors they take ~270 MB and ~11 s, and no meeting reads them
+        # (docs/performance.md, round 3). The classes are fixed now (the reference
+        # model swaps them in for its construction).
+        self._agent_classes: tuple | None = AGENT_CLASSES
 
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -228,6 +235,41 @@ class GovernanceModel(mesa.Model):
         )
         self.attainment_gap_start = self.attainment_gap()
         self._collect()
+
+    # ----- agents -----------------------------------------------------------------
+    def _materialise_agents(self) -> None:
+        """Create the Mesa handle of every actor, in population order (once)."""
+        classes, self._agent_classes = self._agent_classes, None
+        if classes is not None:
+            for i, g in enumerate(self.pop.group.tolist()):
+                classes[g](self, i)
+
+    @property
+    def agents(self):
+        """Mesa's AgentSet of every actor's handle (:mod:`sim.model.actors`)."""
+        self._materialise_agents()
+        return self._all_agents
+
+    @property
+    def agents_by_type(self):
+        self._materialise_agents()
+        return self._agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        self._materialise_agents()
+        return list(self._agents_by_type)
+
+    def remove_all_agents(self) -> None:
+        """Mesa's removal of every agent; handles not made yet will not be made."""
+        self._agent_classes = None
+        super().remove_all_agents()
+
+    def register_agent(self, agent) -> None:
+        """Mesa's registration; the actors' handles come first (unique ids 1..n)."""
+        if getattr(self, "_agent_classes", None) is not None:
+            self._materialise_agents()
+        super().register_agent(agent)
 
     # ----- time -------------------------------------------------------------------
     @property
@@ -382,7 +424,7 @@ class GovernanceModel(mesa.Model):
         cache = self._attainment_cache
         if cache is None or cache[0] != key:
             if self._salience_total is None:  # saliences are fixed in a run
-                self._salience_total = self.pop.salience.sum(axis=1)
+                self._salience_total = metrics.row_sums(self.pop.salience)
             att = metrics._attainment(
                 self.policy, self.pop.position0, self.pop.salience, self._salience_total
             )
@@ -416,12 +458,17 @@ class GovernanceModel(mesa.Model):
         means = self._group_means
         if means is None or self._state_changed:
             # group means move only at meetings and at the new year; reuse them otherwise
+            if self._group_codes is None:  # actors never change group during a run
+                self._group_codes = groups = self.pop.group.astype(np.intp)
+                self._group_count = np.maximum(np.bincount(groups, minlength=N_GROUPS), 1)
+            groups, count = self._group_codes, self._group_count
             att = self.attainment()
-            groups = self.pop.group
-            count = np.maximum(np.bincount(groups, minlength=N_GROUPS), 1)
-            engagement = self.pop.engagement.mean(axis=1)
-            # metrics.group_totals without re-checking the model's own group codes
-            att_total = np.bincount(groups, np.where(np.isnan(att), 0.0, att), N_GROUPS)
+            if self._att_total is None or self._att_total[0] is not att:  # new policy
+                # metrics.group_totals without re-checking the model's own group codes
+                total = np.bincount(groups, np.where(np.isnan(att), 0.0, att), N_GROUPS)
+                self._att_total = (att, total)
+            att_total = self._att_total[1]
+            engagement = metrics.row_means(self.pop.engagement)
             eng_total = np.bincount(groups, engagement, N_GROUPS)
             exp_total = np.bincount(groups, self.pop.expertise, N_GROUPS)
             means = self._group_means = {

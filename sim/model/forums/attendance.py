@@ -25,6 +25,7 @@ from sim.model.config import GROUPS, INCOMES, REGIONS, ROLES, BehaviourConfig, F
 from sim.model.forums.links import ForumLinks
 from sim.model.forums.membership import MEMBER
 from sim.model.forums.registry import register, rule
+from sim.model.metrics import row_means
 from sim.model.population import Population
 
 ONSITE, REMOTE = 2, 1
@@ -118,7 +119,7 @@ def attend(
     fit = pop.ms_preference[idx]
     if forum.venue_type == "multilateral":
         fit = 1.0 - fit
-    agenda_salience = pop.salience[idx[:, None], agenda].mean(axis=1)
+    agenda_salience = row_means(pop.salience[idx[:, None], agenda])
     benefit = (
         b.benefit_scale
         * pop.engagement[idx, fi]
@@ -234,9 +235,11 @@ def funded_slots(pop: Population, idx: np.ndarray, roles: np.ndarray, forum: For
 
     tier = support_tier(pop, idx, list(forum.support_priority))
     groups = [GROUPS.index(g) for g in forum.support_groups]
-    ok = np.isin(pop.group[idx], groups) & (tier < len(forum.support_priority))
-    order = np.lexsort((pop.resources[idx], tier, roles != MEMBER))
-    order = order[ok[order]][: forum.funded_slots]
+    ok = np.flatnonzero(tier < len(forum.support_priority))
+    ok = ok[np.isin(pop.group[idx[ok]], groups)]
+    # sort only the eligible (a stable sort of a subset keeps its order in the whole)
+    order = np.lexsort((pop.resources[idx[ok]], tier[ok], roles[ok] != MEMBER))
+    order = ok[order][: forum.funded_slots]
     funded = np.zeros(len(idx), bool)
     funded[order] = True
     return funded

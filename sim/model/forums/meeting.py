@@ -44,6 +44,7 @@ from sim.model.forums.decision import Decision, compromise_proposal
 from sim.model.forums.links import ForumLinks
 from sim.model.forums.membership import MEMBER, PARTICIPANT
 from sim.model.forums.registry import describe, rule
+from sim.model.metrics import row_sums
 from sim.model.population import Population
 
 __all__ = ["ONSITE", "REMOTE", "MeetingResult", "adapt", "agenda_of", "enact", "hold_meeting"]
@@ -292,8 +293,8 @@ def adapt(
     present = modes > 0
     who = idx[present]
     sal = pop.salience[_cross(who, agenda)]
-    dist = (sal * np.abs(pop.position[_cross(who, agenda)] - produced)).sum(axis=1)
-    dist /= np.maximum(sal.sum(axis=1), 1e-12)
+    dist = row_sums(sal * np.abs(pop.position[_cross(who, agenda)] - produced))
+    dist /= np.maximum(row_sums(sal), 1e-12)
     relative_voice = np.minimum(1.0, result.voice[present] * present.sum())
     payoff = 0.5 * (1.0 - dist + relative_voice)
     e = pop.engagement[:, fi]
