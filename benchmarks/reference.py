@@ -163,10 +163,15 @@ class Delegate(Actor):
         if f.attendance == "everyone_onsite":
             mode = ONSITE
         else:
-            u = [0.0, u_re if f.remote else -math.inf, u_on if payable >= 1 else -math.inf]
+            remote_ok = f.remote and (f.remote_access == "open" or payable < 1)
+            u = [0.0, u_re if remote_ok else -math.inf, u_on if payable >= 1 else -math.inf]
             if mt.gumbel is not None:
                 u = [u[c] + b.logit_noise * mt.gumbel[row, c] for c in range(3)]
             mode = max(range(3), key=u.__getitem__)  # first maximum, as np.argmax
+        if f.host_attends and at_home and pop.group[i] <= 1:  # the host government co-chairs
+            mode = ONSITE
+            size = (float(pop.population[i]) / 1e7) ** b.host_elasticity
+            d_on = max(float(round(b.host_delegation * size)), 1.0)
         mt.modes[i] = mode
         mt.remote_factor[i] = remote_factor
         mt.cost[i] = unit * max(d_on - funded, 0.0) if mode == ONSITE else 0.0
@@ -209,7 +214,7 @@ class Delegate(Actor):
         present = 1.0 if mode > 0 else 0.0
         factor = role_voice * (mt.remote_factor[i] if mode == REMOTE else 1.0) * present
         if f.voice == "capacity":
-            mt.weight[i] = float(pop.capacity[i] * pop.expertise[i]) * factor
+            mt.weight[i] = float(mt.delegates[i] * pop.expertise[i]) * factor  # people sent
         elif f.voice == "equal":
             mt.weight[i] = factor
         else:  # equal_per_group: the meeting has tallied each stakeholder group's presence

@@ -101,6 +101,8 @@ EXAMPLE_KEY = {
     "behaviour.local_cost": "behaviour.local_cost",
     "behaviour.mission_cost": "behaviour.mission_cost",
     "behaviour.home_capacity": "behaviour.home_capacity",
+    "behaviour.host_delegation": "behaviour.host_delegation",
+    "behaviour.host_elasticity": "behaviour.host_elasticity",
     "behaviour.delegation_returns": "behaviour.delegation_returns",
     # negotiation (issue 14)
     "forum.*.vote_request": "forum.cstd.vote_request",

@@ -216,3 +216,72 @@ def test_predict_command_rejects_an_unknown_host_in_one_line(capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "XXX" in err[0] and "ISO3" in err[0]
+
+
+# ----- calibration v3: host government, GAC remote access, voice by delegates sent -------------
+def test_the_host_government_attends_its_own_igf_with_a_delegation_by_its_size():
+    for k in (1.0, 12.0):
+        cfg = small(years=3, overrides=[f"behaviour.host_delegation={k}"])
+        m = Recorder(config=cfg).run()
+        igf = [(w, res) for f, w, res in m.results if f == "igf"]
+        assert len(igf) == 3
+        for where, res in igf:
+            host = np.flatnonzero(res.idx == where.country)  # governments: row = country
+            assert len(host) == 1
+            assert res.modes[host[0]] == ONSITE
+            size = (m.pop.population[where.country] / 1e7) ** 0.3
+            assert res.delegates[host[0]] == max(np.rint(k * size), 1.0)
+        # elsewhere (GAC, CSTD) the host rule does not apply: some government stays away
+        gac = [res for f, _, res in m.results if f == "gac"]
+        assert any((r.modes[m.pop.group[r.idx] <= 1] == 0).any() for r in gac)
+
+
+def test_a_larger_host_delegation_raises_the_host_regions_share():
+    # same streams, only the host government's delegation differs
+    def asia(k):
+        t = predict_meeting("igf", "IND", behaviour="default", replicates=3, basis="onsite",
+                            overrides=[*SMALL, f"behaviour.host_delegation={k}"])  # fmt: skip
+        return t.set_index(["dimension", "category"]).loc[("region", "Asia-Pacific"), "mean"]
+
+    assert asia(20.0) > asia(1.0) + 0.02
+
+
+def _gac_remote_members(access: str, overrides=()) -> tuple[int, int]:
+    cfg = small(years=1, overrides=[f"forum.gac.remote_access={access}", *overrides])
+    m = Recorder(config=cfg).run()
+    gac = [res for f, _, res in m.results if f == "gac"]
+    remote = sum(int(((r.modes == 1) & (r.roles == 3)).sum()) for r in gac)
+    onsite = sum(int(((r.modes == ONSITE) & (r.roles == 3)).sum()) for r in gac)
+    return remote, onsite
+
+
+def test_gac_fallback_remote_access_leaves_remote_only_to_members_who_cannot_travel():
+    rich = ["behaviour.travel_cost_scale=0.001"]  # every member can pay for a trip
+    assert _gac_remote_members("fallback", rich)[0] == 0
+    assert _gac_remote_members("open", rich)[0] > 0  # open access: some still join remotely
+    poor = [
+        f"population.income_factor.{i}=0.0001"
+        for i in ("high", "upper-middle", "lower-middle", "low", "unclassified")
+    ]
+    poor += ["behaviour.travel_cost_scale=3.0"]  # fmt: skip
+    remote, onsite = _gac_remote_members("fallback", poor)
+    assert remote > 0  # those without a grant or travel money can still join remotely
+    assert remote + onsite > 0
+    with pytest.raises(Exception, match="remote_access"):
+        small(overrides=["forum.gac.remote_access=sometimes"])
+
+
+def test_capacity_voice_follows_the_delegates_sent_not_the_cap():
+    fixed = ["behaviour.expertise_gain=0", "behaviour.expertise_decay=0"]  # expertise constant
+    m = Recorder(config=small(years=2, overrides=fixed)).run()
+    checked = 0
+    for forum, _, res in m.results:
+        if forum != "igf":
+            continue
+        on = np.flatnonzero(res.modes == ONSITE)  # every IGF role is a participant
+        w = res.delegates[on] * m.pop.expertise[res.idx[on]]
+        np.testing.assert_allclose(res.voice[on] / res.voice[on].sum(), w / w.sum(), rtol=1e-9)
+        cap = m.pop.capacity[res.idx[on]] * m.pop.expertise[res.idx[on]]
+        assert not np.allclose(w / w.sum(), cap / cap.sum())  # the cap would give other shares
+        checked += len(on)
+    assert checked > 0

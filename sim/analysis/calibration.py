@@ -82,7 +82,7 @@ STAKEHOLDER_OF_GROUP = {
 """Model group -> stakeholder category of the IGF attendance data."""
 STAKEHOLDERS = ("government", "civil_society", "private_sector", "technical", "igo")
 DIMENSIONS = ("stakeholder", "region", "mode")
-CHECK_REPLICATES = 4
+CHECK_REPLICATES = 12
 """Replicates of the fit table's re-simulation at the estimate (fresh streams)."""
 
 

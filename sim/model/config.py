@@ -208,8 +208,19 @@ class BehaviourConfig:
     mission (mission staff's time, no airfare; ASSUMPTION, range 0.02-0.15)."""
     home_capacity: float = 1.0
     """Delegation cap at home (host country) as a multiple of ``capacity``: staff who need
-    no travel can join (ministries, regulators, local offices). ASSUMPTION, range 1-10;
-    fitted by the calibration (Nairobi 2011: Kenya 69 of ~385 government/IGO registrants)."""
+    no travel can join (local offices of organisations). ASSUMPTION, range 1-10; applies to
+    non-state actors of the host country (the host government: ``host_delegation``)."""
+    host_delegation: float = 5.0
+    """Delegates the **host government** sends to its own meeting (``forum.host_attends``) if
+    it has 10 million people; scaled by ``(population / 10M) ** host_elasticity``, the
+    host-size rule of the local organisations: a host fields organisers, ministries,
+    regulators and legislators who need no travel, in numbers that follow the country's size,
+    not its travel budget (Hyderabad 2008: government 23% of 1,280 onsite while India alone
+    was 56% of them). ASSUMPTION, range 1-40; fitted by the calibration on the fitted
+    meetings' group shares (never on the held-out or test meetings)."""
+    host_elasticity: float = 0.3
+    """Exponent of the host government's delegation in population: ASSUMPTION, range 0.2-0.5
+    (as ``population.local_elasticity``)."""
     delegation_returns: float = 0.5
     """alpha: benefit of a delegation of d grows as d ** alpha (diminishing returns;
     ASSUMPTION, range 0.3-0.7). Kaya & Schofield (2020): size rises with resources, falls
@@ -247,6 +258,11 @@ class ForumConfig:
     host_regions: list[str] = field(default_factory=lambda: list(REGIONS))
     remote: bool = False
     remote_voice: float = 0.6
+    remote_access: str = "open"
+    """Who may join remotely: ``open`` (any eligible actor) or ``fallback`` (only an actor that
+    cannot attend onsite: no budget for one delegate and no grant). ``fallback`` is the GAC
+    before 2020: remote attendance by members was the exception (3 members remote in 2010 and
+    2011 against 38-46 onsite: sim/data/gac_attendance.csv)."""
     # --- host country, locals and missions (issue 13; sim/model/forums/venue.py) ---
     host_country: str = ""
     """ISO3 of a fixed host country (sets the venue's region); empty: rotate."""
@@ -257,6 +273,10 @@ class ForumConfig:
     """ISO3 host rotation for presets without a calendar (empty: a default per host region)."""
     local_participants: bool = False
     """Local organisations of the host country take part (only at meetings in their country)."""
+    host_attends: bool = False
+    """The host government co-organises and co-chairs the meeting, so it attends onsite with a
+    delegation set by its size (``behaviour.host_delegation``), whatever its own attendance
+    choice would be (IGF: each annual meeting has a host-country co-chair)."""
     mission_city: str = ""
     """``geneva`` or ``new_york``: states with a permanent mission there pay mission staff's
     time (``behaviour.mission_cost``) instead of airfare; empty: none."""

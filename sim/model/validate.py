@@ -33,6 +33,7 @@ from sim.errors import ConfigError
 from sim.model import venue
 from sim.model.config import GROUPS, INCOMES, ISSUE_KINDS, REGIONS, ROLES, GovsimConfig
 from sim.model.forums import RULES, describe
+from sim.model.forums.attendance import REMOTE_ACCESS
 from sim.model.forums.blocs import BLOC_OBJECTION, bloc_members
 from sim.model.forums.board import BOARD_DATA
 from sim.model.forums.chain import TAKES_UP
@@ -143,6 +144,8 @@ RANGES: dict[str, Range] = {
     "behaviour.local_cost": UNIT,
     "behaviour.mission_cost": UNIT,
     "behaviour.home_capacity": Range(0.0, 1e3),
+    "behaviour.host_delegation": Range(0.0, 1e4),
+    "behaviour.host_elasticity": Range(0.0, 2.0),
     "behaviour.delegation_returns": UNIT,
     # forums (sim.model.forums; facts in the forum configs)
     "forum.*.authority": UNIT,
@@ -354,6 +357,7 @@ def _check_forum(cfg: GovsimConfig, name: str, sizes: dict[str, int]) -> None:
         _check_choice(f"{key}.{rule_kind}", getattr(f, rule_kind), registry)
     _check_choice(f"{key}.venue_type", f.venue_type, ("multilateral", "multistakeholder"))
     _check_choice(f"{key}.venue", f.venue, ("rotate", *REGIONS))
+    _check_choice(f"{key}.remote_access", f.remote_access, REMOTE_ACCESS)
     for r in f.host_regions:
         _check_choice(f"{key}.host_regions", r, REGIONS)
     if f.venue == "rotate" and not f.host_regions:

@@ -29,6 +29,8 @@ from sim.model.metrics import row_means
 from sim.model.population import Population
 
 ONSITE, REMOTE = 2, 1
+REMOTE_ACCESS = ("open", "fallback")
+"""``forum.remote_access``: anyone may join remotely, or only those who cannot come onsite."""
 
 # Relative cost of travel between UN regional groups (row: home, column: host),
 # 1 = the longest trips. An assumption from typical flight distances between the
@@ -105,8 +107,11 @@ def attend(
     mission city (:func:`sim.model.venue.travel_index`). The support rule offers grants
     (one traveller each); each actor then chooses its delegation size per mode within
     its budget (:func:`delegation_choice`), and the attendance rule picks the mode from
-    the best size's gain. Onsite attendees pay ``u × (delegates − grants)`` from their
-    budget (``pop.budget``, in place).
+    the best size's gain. With ``forum.remote_access == "fallback"`` only actors that
+    cannot come onsite may join remotely; with ``forum.host_attends`` the host government
+    attends onsite with ``round(host_delegation · (population / 10M) ** host_elasticity)``
+    delegates. Onsite attendees pay ``u × (delegates − grants)`` from their budget
+    (``pop.budget``, in place).
     """
     b = behaviour
     region = pop.region[idx]
@@ -145,15 +150,23 @@ def attend(
         benefit * remote_factor, np.full(len(idx), b.remote_cost * 1.0) * cost_factor,
         capacity, 0.0, np.inf, b.delegation_returns,
     )  # fmt: skip
+    remote_ok = np.full(len(idx), forum.remote)
+    if forum.remote_access == "fallback":  # remote only for those who cannot come onsite
+        remote_ok &= payable < 1
     modes = rule("attendance", forum.attendance)(
         (gain_on, gain_re),
         cost_on,
         cost_re,
         payable >= 1,
-        np.full(len(idx), forum.remote),
+        remote_ok,
         b.logit_noise,
         rng,
     )
+    if forum.host_attends:  # the host government co-chairs: onsite, a delegation by its size
+        host_state = is_state & (country == venue.country)
+        size = (pop.population[idx] / 1e7) ** b.host_elasticity
+        modes = np.where(host_state, ONSITE, modes).astype(np.int8)
+        d_on = np.where(host_state, np.maximum(np.rint(b.host_delegation * size), 1.0), d_on)
     cost = np.where(modes == ONSITE, unit * np.maximum(d_on - funded, 0.0), 0.0)
     pop.budget[idx] -= cost
     delegates = np.where(modes == ONSITE, d_on, np.where(modes == REMOTE, d_re, 0.0))

@@ -144,13 +144,14 @@ def hold_meeting(
     away = pop.local & ((pop.country != venue.country) | (not forum.local_participants))
     idx = np.flatnonzero((roles > 0) & ~away)
     r = roles[idx]
-    capacity, expertise = pop.capacity[idx], pop.expertise[idx]
+    expertise = pop.expertise[idx]
     is_member = r == MEMBER
     decision_rule = describe("decision", forum.decision)
 
     # 2-3. benefit and cost of each mode, support, delegation sizes, attendance, travel paid
     came = attend(pop, idx, r, forum, fi, links, host, agenda, behaviour, rng, venue)
     modes, remote_factor = came.modes, came.remote_factor
+    capacity = came.delegates  # voice follows the delegates sent, not the delegation cap
 
     # 4. voice
     role_voice = np.where(is_member, 1.0, np.where(r == PARTICIPANT, forum.participant_voice, 0.0))

@@ -5,7 +5,9 @@ attendees, where ``present_factor`` already folds in the role (member 1,
 participant ``forum.participant_voice``, observer 0) and the remote discount;
 ``context`` may carry ``remote`` ((n,) bool: attending remotely), which rules ignore
 unless they give remote participants a queue of their own.
-Weights are normalised to voice shares (summing to 1) by the caller.
+Weights are normalised to voice shares (summing to 1) by the caller. ``capacity`` is the
+delegation each actor actually sent in its mode (``Attendance.delegates``: a chosen size,
+issue 13), not its maximum delegation.
 """
 
 from __future__ import annotations
