@@ -694,6 +694,11 @@ class _Warnings(logging.Handler):
 
 
 def _warnings_to_stderr() -> None:
+    """Route govsim's warnings to stderr, and switch its loggers back on if a library in this
+    process configured logging with ``disable_existing_loggers`` (import-linter does)."""
+    for name, known in logging.root.manager.loggerDict.items():
+        if isinstance(known, logging.Logger) and name.partition(".")[0] == "govsim":
+            known.disabled = False
     logger = logging.getLogger("govsim")
     if not any(isinstance(h, _Warnings) for h in logger.handlers):
         logger.addHandler(_Warnings(logging.WARNING))
