@@ -31,7 +31,7 @@ import pandas as pd
 
 from sim.model import GovernanceModel
 from sim.model.model import run_seed
-from sim.model.summary import run_summary
+from sim.model.summary import Columns, columns, run_summary_rows
 from sim.studies.spec import RunSpec
 from sim.studies.store import TMP_PREFIX, RunStore, record_checksums
 
@@ -42,32 +42,33 @@ TABLE_COLUMNS = ["kind", "metric", "forum", "group", "issue", "year", "value"]
 """Columns of a stored run: ``kind`` is ``summary`` (whole run, ``year`` 0) or ``yearly``."""
 
 
-def _issue_rows(model, tables: dict[str, pd.DataFrame]) -> list[dict]:
+def _issue_rows(model, outcomes: Columns) -> list[dict]:
     """Per issue, 1 if a forum with decision power (binding outcomes) adopted an outcome on it:
     the per-issue counterpart of policy coverage (``model.adopted_ever``)."""
     rows = [
         {"metric": "issue_coverage", "issue": name, "value": float(done)}
         for name, done in zip(model.issue_names, model.adopted_ever, strict=True)
     ]
-    return rows + _forum_issue_rows(model, tables["outcomes"])
+    return rows + _forum_issue_rows(model, outcomes)
 
 
-def _forum_issue_rows(model, outcomes: pd.DataFrame) -> list[dict]:
+def _forum_issue_rows(model, outcomes: Columns) -> list[dict]:
     """Per forum and issue: agenda items taken up and outcomes adopted over the run.
 
     The issues × forums matrix of the briefing (the WGEC's mapping of public-policy
     issues against existing mechanisms) reads these: every forum × issue pair of the
     run's forums gets a row, 0 where the forum never took the issue up.
     """
-    counts = (
-        outcomes.groupby(["forum", "issue"])["adopted"].agg(["size", "sum"])
-        if len(outcomes)
-        else pd.DataFrame(columns=["size", "sum"])
-    )
+    counts: dict[tuple[str, str], list[int]] = {}
+    for forum, issue, adopted in zip(outcomes["forum"].tolist(), outcomes["issue"].tolist(),
+                                     outcomes["adopted"].tolist(), strict=True):  # fmt: skip
+        c = counts.setdefault((forum, issue), [0, 0])
+        c[0] += 1
+        c[1] += bool(adopted)
     rows = []
     for forum in model.forum_names:
         for issue in model.issue_names:
-            size, done = counts.loc[(forum, issue)] if (forum, issue) in counts.index else (0, 0)
+            size, done = counts.get((forum, issue), (0, 0))
             rows.append({"metric": "agenda_items", "forum": forum, "issue": issue,
                          "value": float(size)})  # fmt: skip
             rows.append({"metric": "adoptions", "forum": forum, "issue": issue,
@@ -75,23 +76,30 @@ def _forum_issue_rows(model, outcomes: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _yearly_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Participation rate per year, forum (and 'all') and group."""
-    att = tables["attendance"]
-    if not len(att):
-        return pd.DataFrame(columns=TABLE_COLUMNS)
-    att = att.assign(year=(att["step"] - 1) // 12 + 1, present=att["onsite"] + att["remote"])
-    frames = []
-    for forum_col, d in (("all", att), (None, att)):
-        keys = ["year", "group"] if forum_col else ["forum", "year", "group"]
-        g = d.groupby(keys, sort=True)[["present", "eligible"]].sum().reset_index()
-        if forum_col:
-            g["forum"] = "all"
-        g["value"] = g["present"] / g["eligible"].where(g["eligible"] > 0)
-        frames.append(g)
-    y = pd.concat(frames, ignore_index=True)
-    y["kind"], y["metric"], y["issue"] = "yearly", "participation_rate", "all"
-    return y[TABLE_COLUMNS]
+def _yearly_rows(att: Columns) -> list[dict]:
+    """Participation rate per year, forum ('all' first) and group: sums of attendances over
+    sums of eligible opportunities, sorted by forum, year and group; nan where no one was
+    eligible."""
+    n = len(att["step"])
+    years = ((att["step"] - 1) // 12 + 1).tolist() if n else []
+    present = (att["onsite"] + att["remote"]).tolist() if n else []
+    pooled: dict[tuple, list[int]] = {}
+    by_forum: dict[tuple, list[int]] = {}
+    forums, groups = att["forum"].tolist(), att["group"].tolist()
+    eligible = att["eligible"].tolist()
+    for forum, year, group, p, e in zip(forums, years, groups, present, eligible, strict=True):
+        for table, key in ((pooled, (year, group)), (by_forum, (forum, year, group))):
+            total = table.setdefault(key, [0, 0])
+            total[0] += int(p)
+            total[1] += int(e)
+    rows = []
+    for forum, table in (("all", pooled), (None, by_forum)):
+        for key in sorted(table):
+            p, e = table[key]
+            f, year, group = (forum, *key) if forum else key
+            rows.append({"forum": f, "year": year, "group": group,
+                         "value": p / e if e > 0 else float("nan")})  # fmt: skip
+    return rows
 
 
 def run_spec(spec: RunSpec) -> pd.DataFrame:
@@ -105,13 +113,33 @@ def run_spec(spec: RunSpec) -> pd.DataFrame:
     """
 
     rng = run_seed(spec.root_seed, spec.replicate)
-    model = GovernanceModel(config=spec.config, rng=rng).run()
-    tables = model.tables()
-    summary = run_summary(model)
-    summary = pd.concat([summary, pd.DataFrame(_issue_rows(model, tables))], ignore_index=True)
-    summary = summary.fillna({"forum": "all", "group": "all", "issue": "all"})
-    summary["kind"], summary["year"] = "summary", 0
-    out = pd.concat([summary[TABLE_COLUMNS], _yearly_rows(tables)], ignore_index=True)
+    return stored_table(GovernanceModel(config=spec.config, rng=rng).run())
+
+
+def stored_table(model: GovernanceModel) -> pd.DataFrame:
+    """The table a study stores for a finished model (see :func:`run_spec`).
+
+    Built in one DataFrame from plain rows and the tables' numpy columns
+    (:func:`sim.model.summary.columns`), in the row order and with the dtypes the
+    pandas version had (summary rows, issue rows, yearly rows), so its Parquet bytes are
+    the same; that version's groupbys cost several times a one-year run.
+    """
+    summary = run_summary_rows(model)
+    summary += _issue_rows(model, columns(model, "outcomes"))
+    yearly = _yearly_rows(columns(model, "attendance"))
+    cols: dict[str, list] = {c: [] for c in TABLE_COLUMNS}
+    for kind, rows in (("summary", summary), ("yearly", yearly)):
+        for r in rows:
+            cols["kind"].append(kind)
+            cols["metric"].append(r.get("metric", "participation_rate"))
+            cols["forum"].append(r.get("forum", "all"))
+            cols["group"].append(r.get("group", "all"))
+            cols["issue"].append(r.get("issue", "all"))
+            cols["year"].append(r.get("year", 0))
+            cols["value"].append(r["value"])
+    out = pd.DataFrame(cols)
+    if not yearly:  # the pandas version added an empty frame of object columns
+        out = pd.concat([out, pd.DataFrame(columns=TABLE_COLUMNS)], ignore_index=True)
     out["year"] = out["year"].astype("int64")
     out["value"] = out["value"].astype("float64")
     return out
