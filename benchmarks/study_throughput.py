@@ -7,13 +7,14 @@ The runs are those of the shipped exploration ``robust_designs`` at one year and
 default population (553 actors): every design × draw is a distinct config, which is the
 case a config cache cannot help.
 
-1. **stages** (one process, median per run over ``--stage-runs`` runs): the run's own
+1. **stages** (one process, median per run over ``--stage-runs`` runs, at one year and at
+   the default ten, ``--stage-years``): the run's own
    compute (``GovernanceModel`` construction without the config copy and validation, and
-   ``run()``), and the overhead around it: planning the run (the typed config of the
-   draw, its plain dict and run key), the config copy and validation a worker does,
+   ``run()``), and the overhead around it: planning the run in the driver (the draw's
+   plain config and its run key), the typed config and its validation in the worker,
    pickling the spec and the result (what crosses the pool), the stored table
-   (``model.tables()``, ``run_summary`` and the yearly rows), the Parquet bytes, the
-   atomic write with its fsyncs, and reading the run back for the exploration's outcomes.
+   (``run_summary`` rows, issue and yearly rows), the store's batch write (Parquet bytes,
+   sha256, one sync per chunk of runs), and reading the run back for the outcomes.
 2. **pool**: runs/s of :func:`sim.studies.execute.execute` with 1 and 2 workers on the
    same ``--pool-runs`` runs, each into an empty store (planning excluded).
 3. **explore**: wall time of ``explore()`` (plan, run with 2 workers, read outcomes,
@@ -26,7 +27,6 @@ Every figure is printed with the load average beside it: the machine is shared.
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import pickle
 import statistics
@@ -35,15 +35,15 @@ import time
 from pathlib import Path
 
 from sim.analysis import exploration
-from sim.analysis.sensitivity import metric_values
+from sim.analysis.sensitivity import SUMMARY_COLUMNS, metric_values
 from sim.model import GovernanceModel
-from sim.model.compose import checked
+from sim.model.compose import as_dict, checked, load_config, plain_with_values
 from sim.model.config import as_config
 from sim.model.model import run_seed
 from sim.model.validate import validate
 from sim.studies import execute as ex
 from sim.studies.spec import load_study
-from sim.studies.store import RunStore, parquet_bytes
+from sim.studies.store import RunStore, run_key
 
 
 def load() -> str:
@@ -57,96 +57,86 @@ def study_of(draws: int, years: int = 1):
     return study.model_copy(update={"samples": max(2, draws)})
 
 
-def specs_of(study) -> tuple[list, float]:
-    """The study's run specs and the planning time per run (draws, configs, keys)."""
-    t0 = time.perf_counter()
-    specs = exploration.specs(study, exploration.sample(study))
-    return specs, (time.perf_counter() - t0) / len(specs)
+def specs_of(study) -> list:
+    """The study's run specs (draws, configs, keys)."""
+    return exploration.specs(study, exploration.sample(study))
 
 
-def stages(n: int) -> dict[str, float]:
+def stages(n: int, years: int = 1) -> dict[str, float]:
     """Median seconds per run of each stage, over ``n`` runs in this process."""
-    study = study_of(-(-n // 6) + 1)
-    specs, plan = specs_of(study)
-    specs = specs[: n + 2]
+    study = study_of(-(-n // 6) + 1, years)
+    specs = specs_of(study)[: n + 2]
+    bases = {d: as_dict(load_config(d, study.base_overrides())) for d in study.designs}
     for s in specs[:2]:  # warm-up: imports, caches
         ex.run_spec(s)
     tmp = Path(tempfile.mkdtemp(prefix="govsim-stages-"))
     store = RunStore(tmp)
     rows: dict[str, list[float]] = {}
+    measures = [exploration._goal(study), *study.guards]
 
     def add(name: str, seconds: float) -> None:
         rows.setdefault(name, []).append(seconds)
 
+    tables = []
     for spec in specs[2:]:
+        # what the driver does per run: the draw's plain config and its key
+        values = {k: v for k, v in spec.grid.items() if k != "draw"}
         t = time.perf_counter()
-        blob = pickle.dumps(spec, pickle.HIGHEST_PROTOCOL)
-        spec = pickle.loads(blob)
+        run_key(plain_with_values(bases[spec.scenario], values), spec.root_seed, spec.replicate)
+        add("plan: config and key (driver)", time.perf_counter() - t)
+        t = time.perf_counter()
+        spec = pickle.loads(pickle.dumps(spec, pickle.HIGHEST_PROTOCOL))
         add("pool: pickle the spec", time.perf_counter() - t)
+        # what the model does first with a plain config: build it typed and validate it
         t = time.perf_counter()
-        cfg = copy.deepcopy(spec.config) if not isinstance(spec.config, dict) else spec.config
-        cfg = as_config(cfg)
-        cfg = checked(validate(cfg))
-        add("config: copy and validate", time.perf_counter() - t)
+        checked(validate(as_config(spec.config)))
+        t_config = time.perf_counter() - t
+        add("config: build and validate", t_config)
         t = time.perf_counter()
-        model = GovernanceModel(config=cfg, rng=run_seed(spec.root_seed, spec.replicate))
-        # the model copies a config object it is given; that copy is config overhead
-        t_copy = time.perf_counter()
-        copy.deepcopy(cfg)
-        t_copy = time.perf_counter() - t_copy
-        add("model: construction", time.perf_counter() - t - 2 * t_copy)
-        add("config: copy and validate", t_copy)
+        model = GovernanceModel(config=spec.config, rng=run_seed(spec.root_seed, spec.replicate))
+        add("model: construction", time.perf_counter() - t - t_config)
         t = time.perf_counter()
         model.run()
         add("model: run", time.perf_counter() - t)
         t = time.perf_counter()
-        df = ex.stored_table(model)
+        tables.append((spec.key, ex.stored_table(model)))
         add("tables: stored table", time.perf_counter() - t)
-        t = time.perf_counter()
-        data = parquet_bytes(df)
-        add("store: Parquet bytes", time.perf_counter() - t)
-        t = time.perf_counter()
-        store.write(spec.key, df)
-        add(
-            "store: atomic write (fsync)",
-            time.perf_counter() - t - rows["store: Parquet bytes"][-1],
-        )
         t = time.perf_counter()
         pickle.loads(pickle.dumps((spec.key, None, "0" * 64), pickle.HIGHEST_PROTOCOL))
         add("pool: pickle the result", time.perf_counter() - t)
+    size = ex.CHUNK_MAX
+    for i in range(0, len(tables), size):
+        batch = tables[i : i + size]
         t = time.perf_counter()
-        metric_values(store.read(spec.key), [exploration._goal(study), *study.guards])
+        store.write_batch(batch)
+        per_run = (time.perf_counter() - t) / len(batch)
+        for _ in batch:
+            add(f"store: batch write ({size} a sync)", per_run)
+    for key, _ in tables:
+        t = time.perf_counter()
+        metric_values(store.read_columns(key, SUMMARY_COLUMNS), measures)
         add("outcomes: read back, measures", time.perf_counter() - t)
-        assert len(data) > 0
-    out = {k: statistics.median(v) for k, v in rows.items()}
-    out["plan: spec (config, key)"] = plan
-    # the two config entries per run are summed before the median
-    cfgs = rows["config: copy and validate"]
-    out["config: copy and validate"] = statistics.median(
-        a + b for a, b in zip(cfgs[0::2], cfgs[1::2], strict=True)
-    )
-    return out
+    return {k: statistics.median(v) for k, v in rows.items()}
 
 
-def print_stages(n: int) -> None:
+def print_stages(n: int, years: int = 1) -> None:
     before = load()
-    res = stages(n)
+    res = stages(n, years)
     after = load()
     compute = res["model: construction"] + res["model: run"]
     overhead = sum(v for k, v in res.items() if not k.startswith("model:"))
-    print(f"where a run's time goes: robust_designs, 1 year, default population; "
+    print(f"where a run's time goes: robust_designs, {years} year(s), default population; "
           f"median of {n} runs, one process ({before} -> {after})")  # fmt: skip
     for k, v in sorted(res.items(), key=lambda kv: not kv[0].startswith("model:")):
-        print(f"  {k:<34} {v * 1e3:8.2f} ms")
-    print(f"  model compute per run              {compute * 1e3:8.2f} ms")
-    print(f"  overhead per run                   {overhead * 1e3:8.2f} ms   "
+        print(f"  {k:<36} {v * 1e3:8.2f} ms")
+    print(f"  model compute per run                {compute * 1e3:8.2f} ms")
+    print(f"  overhead per run                     {overhead * 1e3:8.2f} ms   "
           f"ratio {overhead / compute:5.1%} of compute (target <= 15%)")  # fmt: skip
 
 
 def pool(n: int, workers: tuple[int, ...] = (1, 2)) -> None:
     study = study_of(-(-n // 6))
-    specs, _ = specs_of(study)
-    specs = specs[:n]
+    specs = specs_of(study)[:n]
     print(f"runs/s of execute(): {len(specs)} runs, empty store each time")
     rates = {}
     for w in workers:
@@ -185,6 +175,7 @@ def explore(n: int, out: str | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage-runs", type=int, default=30)
+    parser.add_argument("--stage-years", default="1,10", help="horizons of the stage table")
     parser.add_argument("--pool-runs", type=int, default=120)
     parser.add_argument("--explore-runs", type=int, default=600)
     parser.add_argument("--out", default=None, help="exploration folder (default: temporary)")
@@ -193,7 +184,8 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs; {load()}")
     parts = args.only.split(",")
     if "stages" in parts:
-        print_stages(args.stage_runs)
+        for years in args.stage_years.split(","):
+            print_stages(args.stage_runs, int(years))
     if "pool" in parts:
         pool(args.pool_runs)
     if "explore" in parts:

@@ -21,17 +21,21 @@ import signal
 import sys
 import time
 import traceback
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from sim.model import GovernanceModel
+from sim.model.compose import checked
+from sim.model.config import GovsimConfig, as_config
 from sim.model.model import run_seed
 from sim.model.summary import Columns, columns, run_summary_rows
+from sim.model.validate import validate
 from sim.studies.spec import RunSpec
 from sim.studies.store import TMP_PREFIX, RunStore, record_checksums
 
@@ -116,6 +120,67 @@ def run_spec(spec: RunSpec) -> pd.DataFrame:
     return stored_table(GovernanceModel(config=spec.config, rng=rng).run())
 
 
+def _typed_configs(specs: Sequence[RunSpec]) -> dict[int, tuple[object, GovsimConfig]]:
+    """Each plain config that several of ``specs`` share (a condition's replicates), built
+    and validated once: ``id(dict) -> (dict, typed config)`` (the dict is kept, so its id
+    is not reused). A config used once is left to the model, which builds and validates
+    it without the extra copy a shared typed config needs."""
+    uses = Counter(id(s.config) for s in specs if isinstance(s.config, dict))
+    typed = {}
+    for s in specs:
+        if uses.get(id(s.config), 0) > 1 and id(s.config) not in typed:
+            typed[id(s.config)] = (s.config, checked(validate(as_config(s.config))))
+    return typed
+
+
+def _chunk_tables(
+    specs: Sequence[RunSpec], root: str
+) -> tuple[list[tuple[str, pd.DataFrame]], list[tuple[str, str | None, str | None]]]:
+    """Run a chunk's specs one after another: the tables of those that finished, and a
+    (key, error, None) result for each that raised (recorded as failed in the store)."""
+    store = RunStore(root)
+    typed = _typed_configs(specs)
+    global _current_mark
+    finished, failed = [], []
+    for spec in specs:
+        mark = _mark(root, spec.key)
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.write_text(str(os.getpid()))
+        _current_mark = mark
+        try:
+            shared = typed.get(id(spec.config))
+            run = replace(spec, config=shared[1]) if shared else spec
+            finished.append((spec.key, run_spec(run)))
+        except Exception as e:  # a failing run must not stop the others
+            err = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
+            store.write_failure(spec.key, err)
+            failed.append((spec.key, err, None))
+        finally:
+            _current_mark = None
+            mark.unlink(missing_ok=True)
+    return finished, failed
+
+
+def run_chunk(specs: Sequence[RunSpec], root: str) -> list[tuple[str, str | None, str | None]]:
+    """Worker body: run a chunk of specs, then store their tables in one batch
+    (:meth:`~sim.studies.store.RunStore.write_batch`: one sync for the chunk, not two
+    fsyncs a run). Never raises for a run that raises: it is recorded as failed.
+
+    Returns (key, error or None, sha256 of the run file or None) per spec.
+    """
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    finished, failed = _chunk_tables(specs, root)
+    sums = RunStore(root).write_batch(finished)
+    return [(key, None, sums[key]) for key, _ in finished] + failed
+
+
+def chunk_size(runs: int, jobs: int) -> int:
+    """Runs per pool task: about four tasks per worker, at most :data:`CHUNK_MAX`, so the
+    workers stay balanced while a task's pickling, pool round trip and store sync are
+    shared by its runs."""
+    return max(1, min(CHUNK_MAX, runs // (4 * max(jobs, 1))))
+
+
 def stored_table(model: GovernanceModel) -> pd.DataFrame:
     """The table a study stores for a finished model (see :func:`run_spec`).
 
@@ -127,16 +192,14 @@ def stored_table(model: GovernanceModel) -> pd.DataFrame:
     summary = run_summary_rows(model)
     summary += _issue_rows(model, columns(model, "outcomes"))
     yearly = _yearly_rows(columns(model, "attendance"))
-    cols: dict[str, list] = {c: [] for c in TABLE_COLUMNS}
-    for kind, rows in (("summary", summary), ("yearly", yearly)):
-        for r in rows:
-            cols["kind"].append(kind)
-            cols["metric"].append(r.get("metric", "participation_rate"))
-            cols["forum"].append(r.get("forum", "all"))
-            cols["group"].append(r.get("group", "all"))
-            cols["issue"].append(r.get("issue", "all"))
-            cols["year"].append(r.get("year", 0))
-            cols["value"].append(r["value"])
+    rows = summary + yearly
+    cols = {
+        "kind": ["summary"] * len(summary) + ["yearly"] * len(yearly),
+        "metric": [r.get("metric", "participation_rate") for r in rows],
+        **{c: [r.get(c, "all") for r in rows] for c in ("forum", "group", "issue")},
+        "year": [r.get("year", 0) for r in rows],
+        "value": [r["value"] for r in rows],
+    }
     out = pd.DataFrame(cols)
     if not yearly:  # the pandas version added an empty frame of object columns
         out = pd.concat([out, pd.DataFrame(columns=TABLE_COLUMNS)], ignore_index=True)
@@ -161,37 +224,15 @@ INFLIGHT = ".inflight"
 ATTEMPTS = 2
 """Tries per run when its worker dies: the first, and one retry."""
 
+CHUNK_MAX = 16
+"""Most runs one pool task computes before storing them in one batch (see :func:`chunk_size`)."""
+
 CHECKSUM_FLUSH_SECONDS = 30.0
 """How often the driver adds finished runs' sha256 to the manifest while a study runs."""
 
 
 def _mark(root: str, key: str) -> Path:
     return Path(root) / INFLIGHT / key
-
-
-def _run_and_store(spec: RunSpec, root: str) -> tuple[str, str | None, str | None]:
-    """Worker body: run, store; on an exception record it as failed. Never raises.
-
-    Returns the key, the error (None on success) and the run file's sha256.
-    """
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    store = RunStore(root)
-    global _current_mark
-    mark = _mark(root, spec.key)
-    mark.parent.mkdir(parents=True, exist_ok=True)
-    mark.write_text(str(os.getpid()))
-    _current_mark = mark
-    try:
-        try:
-            df = run_spec(spec)
-        except Exception as e:  # a failing run must not stop the others
-            err = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
-            store.write_failure(spec.key, err)
-            return spec.key, err, None
-        return spec.key, None, store.write(spec.key, df)
-    finally:
-        _current_mark = None
-        mark.unlink(missing_ok=True)
 
 
 _current_mark: Path | None = None
@@ -245,19 +286,22 @@ def _run_pool(todo, store, jobs, record, attempts) -> list[RunSpec]:
     unfinished = {s.key: s for s in todo}
     broken = False
     try:
-        pending = {pool.submit(_run_and_store, s, root): s for s in todo}
+        size = chunk_size(len(todo), jobs)
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        pending = {pool.submit(run_chunk, c, root): c for c in chunks}
         processes = dict(getattr(pool, "_processes", None) or {})  # pid -> Process, for causes
         # as_completed waits on all futures once; calling wait(FIRST_COMPLETED) in a
         # loop re-arms every pending future per completion, O(n^2) work that starved
         # the workers of a core on 1,000-run studies
         for fut in as_completed(pending):
             try:
-                result = fut.result()
+                results = fut.result()
             except BrokenProcessPool:
                 broken = True
                 continue
-            unfinished.pop(result[0], None)
-            record(*result)
+            for result in results:
+                unfinished.pop(result[0], None)
+                record(*result)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if not broken:
@@ -375,8 +419,10 @@ def execute(
 
     try:
         if jobs == 1:
-            for s in todo:
-                record(*_run_and_store(s, str(store.root)))
+            size = chunk_size(len(todo), 1)
+            for i in range(0, len(todo), size):
+                for result in run_chunk(todo[i : i + size], str(store.root)):
+                    record(*result)
         else:
             attempts: dict[str, int] = {}
             while todo:
