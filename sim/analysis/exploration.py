@@ -65,7 +65,11 @@ def specs(study: ExplorationStudy, draws: pd.DataFrame) -> list[RunSpec]:
     # each design composed and validated once; a draw's config is a plain copy with the
     # assumption values set (the worker validates it when it builds the model; the study's
     # preparation checked every assumption at both ends of its range)
-    bases = {d: as_dict(load_config(d, study.base_overrides())) for d in study.designs}
+    common = tuple(study.base_overrides())
+    bases = {
+        d: study.bases.get((d, common)) or as_dict(load_config(d, list(common)))
+        for d in study.designs
+    }
     for d in study.designs:
         for j, row in draws.iterrows():
             values = {
