@@ -259,7 +259,9 @@ def _pool_context():
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.studies.spec", "sim.model.model", "sim.model.summary"])
+        ctx.set_forkserver_preload(
+            ["sim.studies.spec", "sim.model.model", "sim.model.summary", "sim.studies.execute"]
+        )
         return ctx
     return multiprocessing.get_context("spawn")
 

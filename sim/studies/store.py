@@ -7,7 +7,8 @@ Layout of a results folder::
                              and the sha256 of every finished run file
     study.json               the study's meta alone (study file text, resolved configs): what
                              a damaged manifest.json is rebuilt from
-    runs/<key>.parquet       one finished run; written to a temporary name, fsynced, renamed
+    runs/<key>.parquet       one finished run; written to a temporary name, synced, renamed
+                             (a study's worker writes a chunk of runs with one sync for all)
     failed/<key>.json        a run that raised, with its error (removed once it succeeds)
     damaged/<key>.parquet    a run file that could not be read or failed its checksum, moved
                              aside when its run is recomputed
