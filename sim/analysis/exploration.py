@@ -26,8 +26,8 @@ from scipy.stats import qmc
 
 from sim.analysis import robustness
 from sim.analysis.discovery import Box, prim_box
-from sim.analysis.sensitivity import metric_values, plain
-from sim.model.compose import load_config, with_values
+from sim.analysis.sensitivity import SUMMARY_COLUMNS, metric_values
+from sim.model.compose import as_dict, load_config, plain_with_values
 from sim.studies.execute import ExecutionReport
 from sim.studies.launch import execute_with_launcher
 from sim.studies.provenance import provenance
@@ -62,19 +62,26 @@ def sample(study: ExplorationStudy) -> pd.DataFrame:
 def specs(study: ExplorationStudy, draws: pd.DataFrame) -> list[RunSpec]:
     """One run per design × draw; replicate ``r`` of draw ``j`` uses spawn key ``j·R + r``."""
     out = []
-    bases = {d: load_config(d, study.base_overrides()) for d in study.designs}
+    # each design composed and validated once; a draw's config is a plain copy with the
+    # assumption values set (the worker validates it when it builds the model; the study's
+    # preparation checked every assumption at both ends of its range)
+    common = tuple(study.base_overrides())
+    bases = {
+        d: study.bases.get((d, common)) or as_dict(load_config(d, list(common)))
+        for d in study.designs
+    }
     for d in study.designs:
         for j, row in draws.iterrows():
             values = {
                 k: (int(v) if isinstance(v, np.integer) else float(v)) for k, v in row.items()
             }
-            config = with_values(bases[d], values)
+            config = plain_with_values(bases[d], values)
             overrides = (*study.overrides, *(f"{k}={v!r}" for k, v in values.items()))
             for r in range(study.replicates):
                 stream = int(j) * study.replicates + r
                 out.append(
                     RunSpec(
-                        key=run_key(plain(config), study.root_seed, stream),
+                        key=run_key(config, study.root_seed, stream),
                         scenario=d,
                         overrides=tuple(overrides),
                         grid={"draw": int(j), **values},
@@ -122,7 +129,7 @@ def run_study(
     for s in runs:
         if not store.has(s.key):
             continue
-        values = metric_values(store.read(s.key), measures)
+        values = metric_values(store.read_columns(s.key, SUMMARY_COLUMNS), measures)
         rows.append({"design": s.scenario, "draw": s.grid["draw"], **values})
     outcomes = pd.DataFrame(rows)
     if len(outcomes):

@@ -47,7 +47,6 @@ import pandas as pd
 
 from sim.model.compose import load_config, with_values
 from sim.model.config import GovsimConfig
-from sim.model.summary import scalar
 from sim.studies.execute import execute
 from sim.studies.provenance import provenance
 from sim.studies.spec import METHODS, Metric, Parameter, RunSpec, SensitivityStudy, Stage
@@ -227,17 +226,39 @@ class ModelRunner:
         values = np.full((len(design), self.study.replicates, len(self.study.metrics)), np.nan)
         for s in specs:
             if s.key not in cache:
-                cache[s.key] = metric_values(store.read(s.key), self.study.metrics)
+                table = store.read_columns(s.key, SUMMARY_COLUMNS)
+                cache[s.key] = metric_values(table, self.study.metrics)
             values[s.grid["point"], s.replicate] = [cache[s.key][m.key] for m in self.study.metrics]
         mean = values.mean(axis=1)
         return pd.DataFrame({m.key: mean[:, j] for j, m in enumerate(self.study.metrics)})
 
 
-def metric_values(summary: pd.DataFrame, metrics: Sequence[Metric]) -> dict[str, float]:
-    """The study's metrics out of one run's summary, by output name (nan when absent)."""
-    if "kind" in summary.columns:
-        summary = summary[summary["kind"] == "summary"]
-    return {m.key: scalar(summary, m.name, m.forum, m.group) for m in metrics}
+SUMMARY_COLUMNS = ("kind", "metric", "forum", "group", "value")
+"""The columns of a stored run that :func:`metric_values` reads."""
+
+
+def metric_values(
+    summary: pd.DataFrame | Mapping[str, Sequence[Any]], metrics: Sequence[Metric]
+) -> dict[str, float]:
+    """The study's metrics out of one run's summary, by output name (nan when absent).
+
+    ``summary`` is a run's table, as a DataFrame or as columns of values
+    (:meth:`sim.studies.store.RunStore.read_columns`); a metric's value is that of the
+    first summary row with its metric, forum and group, as
+    :func:`sim.model.summary.scalar` finds it, looked up in one pass over the rows.
+    """
+    if isinstance(summary, pd.DataFrame):
+        summary = {c: summary[c].tolist() for c in ("kind", "metric", "forum", "group",
+                                                     "value") if c in summary.columns}  # fmt: skip
+    n = len(summary["metric"])
+    kinds = summary["kind"] if "kind" in summary else ["summary"] * n
+    first: dict[tuple, Any] = {}
+    rows = zip(kinds, summary["metric"], summary["forum"], summary["group"], summary["value"],
+               strict=True)  # fmt: skip
+    for kind, metric, forum, group, value in rows:
+        if kind == "summary":
+            first.setdefault((metric, forum, group), value)
+    return {m.key: float(first.get((m.name, m.forum, m.group), np.nan)) for m in metrics}
 
 
 @dataclass

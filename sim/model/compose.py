@@ -33,13 +33,13 @@ from omegaconf import DictConfig
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from sim.errors import ConfigError
-from sim.model.config import GovsimConfig, as_config, register_configs
+from sim.model.config import GovsimConfig, as_config, copy_plain, register_configs
 from sim.model.validate import validate
 from sim.resources import CONFIG_DIR, config_dirs, search_path_override
 
 __all__ = [
     "CONFIG_DIR", "as_dict", "checked", "compose_raw", "friendly_error",
-    "is_checked", "load_config", "scenarios", "with_values",
+    "is_checked", "load_config", "plain_with_values", "scenarios", "with_values",
 ]  # fmt: skip
 
 _MARK = "_govsim_checked"
@@ -124,7 +124,24 @@ def with_values(base: GovsimConfig, values: Mapping[str, Any]) -> GovsimConfig:
     changed. Sensitivity and calibration studies build their design points this
     way: an OmegaConf merge per point costs about a second, a typed copy milliseconds.
     """
-    cfg = copy.deepcopy(base)
+    return checked(validate(_set_values(copy.deepcopy(base), values)))
+
+
+def plain_with_values(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the plain config ``base`` (:func:`as_dict`) with dotted values set, coerced
+    as :func:`with_values` does, *not* validated.
+
+    ``as_dict(with_values(cfg, v)) == plain_with_values(as_dict(cfg), v)``, so the run keys
+    are the same; what is skipped is the validation, which the run does when its model is
+    built (in the worker, in parallel). An exploration plans thousands of runs this way
+    after checking each assumption at both ends of its range on the typed config
+    (:func:`sim.studies.spec.prepare`): about 1 ms a run instead of ~10 in the driver.
+    """
+    return _set_values(copy_plain(dict(base)), values)
+
+
+def _set_values(cfg: Any, values: Mapping[str, Any]) -> Any:
+    """Set dotted ``key: value`` pairs on a typed config or a plain dict, in place."""
     for key, value in values.items():
         node: Any = cfg
         parts = key.split(".")
@@ -156,4 +173,4 @@ def with_values(base: GovsimConfig, values: Mapping[str, Any]) -> GovsimConfig:
             node[leaf] = new
         else:
             setattr(node, leaf, new)
-    return checked(validate(cfg))
+    return cfg

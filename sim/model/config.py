@@ -13,8 +13,8 @@ market-led / multistakeholder end and 1 the binding intergovernmental end.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -405,13 +405,32 @@ def to_container(cfg: DictConfig | GovsimConfig | dict[str, Any]) -> dict[str, A
 _SCALARS = {int: int, float: (int, float), bool: bool, str: str}
 
 
+@functools.cache
+def field_hints(cls: type) -> dict[str, Any]:
+    """The resolved type hints of a config dataclass, once per class (resolving the string
+    annotations with ``typing.get_type_hints`` costs milliseconds a call)."""
+    return typing.get_type_hints(cls)
+
+
+def copy_plain(value: Any) -> Any:
+    """A copy of plain config data (dicts, lists and tuples copied all the way down,
+    scalars shared): ``copy.deepcopy`` for what :func:`to_container` gives, without its memo."""
+    if isinstance(value, dict):
+        return {k: copy_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(copy_plain(v) for v in value)
+    return value
+
+
 def _build(cls: type, data: Any) -> Any:
     """Build dataclass ``cls`` from a plain dict, recursing into nested dataclass fields.
 
     Raises KeyError on a key the schema does not have (the caller then falls back to
     OmegaConf, whose error names the key).
     """
-    hints = typing.get_type_hints(cls)
+    hints = field_hints(cls)
     unknown = set(data) - set(hints)
     if unknown:
         raise KeyError(f"{cls.__name__} has no keys {sorted(unknown)}")
@@ -445,7 +464,7 @@ def as_config(cfg: DictConfig | GovsimConfig | dict[str, Any]) -> GovsimConfig:
         return cfg
     if isinstance(cfg, dict):
         try:
-            return _build(GovsimConfig, copy.deepcopy(cfg))
+            return _build(GovsimConfig, copy_plain(cfg))
         except (KeyError, TypeError, AttributeError):
             pass
     merged = OmegaConf.merge(OmegaConf.structured(GovsimConfig), cfg)

@@ -21,17 +21,21 @@ import signal
 import sys
 import time
 import traceback
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from sim.model import GovernanceModel
+from sim.model.compose import checked
+from sim.model.config import GovsimConfig, as_config
 from sim.model.model import run_seed
-from sim.model.summary import run_summary
+from sim.model.summary import Columns, columns, run_summary_rows
+from sim.model.validate import validate
 from sim.studies.spec import RunSpec
 from sim.studies.store import TMP_PREFIX, RunStore, record_checksums
 
@@ -42,32 +46,33 @@ TABLE_COLUMNS = ["kind", "metric", "forum", "group", "issue", "year", "value"]
 """Columns of a stored run: ``kind`` is ``summary`` (whole run, ``year`` 0) or ``yearly``."""
 
 
-def _issue_rows(model, tables: dict[str, pd.DataFrame]) -> list[dict]:
+def _issue_rows(model, outcomes: Columns) -> list[dict]:
     """Per issue, 1 if a forum with decision power (binding outcomes) adopted an outcome on it:
     the per-issue counterpart of policy coverage (``model.adopted_ever``)."""
     rows = [
         {"metric": "issue_coverage", "issue": name, "value": float(done)}
         for name, done in zip(model.issue_names, model.adopted_ever, strict=True)
     ]
-    return rows + _forum_issue_rows(model, tables["outcomes"])
+    return rows + _forum_issue_rows(model, outcomes)
 
 
-def _forum_issue_rows(model, outcomes: pd.DataFrame) -> list[dict]:
+def _forum_issue_rows(model, outcomes: Columns) -> list[dict]:
     """Per forum and issue: agenda items taken up and outcomes adopted over the run.
 
     The issues × forums matrix of the briefing (the WGEC's mapping of public-policy
     issues against existing mechanisms) reads these: every forum × issue pair of the
     run's forums gets a row, 0 where the forum never took the issue up.
     """
-    counts = (
-        outcomes.groupby(["forum", "issue"])["adopted"].agg(["size", "sum"])
-        if len(outcomes)
-        else pd.DataFrame(columns=["size", "sum"])
-    )
+    counts: dict[tuple[str, str], list[int]] = {}
+    for forum, issue, adopted in zip(outcomes["forum"].tolist(), outcomes["issue"].tolist(),
+                                     outcomes["adopted"].tolist(), strict=True):  # fmt: skip
+        c = counts.setdefault((forum, issue), [0, 0])
+        c[0] += 1
+        c[1] += bool(adopted)
     rows = []
     for forum in model.forum_names:
         for issue in model.issue_names:
-            size, done = counts.loc[(forum, issue)] if (forum, issue) in counts.index else (0, 0)
+            size, done = counts.get((forum, issue), (0, 0))
             rows.append({"metric": "agenda_items", "forum": forum, "issue": issue,
                          "value": float(size)})  # fmt: skip
             rows.append({"metric": "adoptions", "forum": forum, "issue": issue,
@@ -75,23 +80,30 @@ def _forum_issue_rows(model, outcomes: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _yearly_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Participation rate per year, forum (and 'all') and group."""
-    att = tables["attendance"]
-    if not len(att):
-        return pd.DataFrame(columns=TABLE_COLUMNS)
-    att = att.assign(year=(att["step"] - 1) // 12 + 1, present=att["onsite"] + att["remote"])
-    frames = []
-    for forum_col, d in (("all", att), (None, att)):
-        keys = ["year", "group"] if forum_col else ["forum", "year", "group"]
-        g = d.groupby(keys, sort=True)[["present", "eligible"]].sum().reset_index()
-        if forum_col:
-            g["forum"] = "all"
-        g["value"] = g["present"] / g["eligible"].where(g["eligible"] > 0)
-        frames.append(g)
-    y = pd.concat(frames, ignore_index=True)
-    y["kind"], y["metric"], y["issue"] = "yearly", "participation_rate", "all"
-    return y[TABLE_COLUMNS]
+def _yearly_rows(att: Columns) -> list[dict]:
+    """Participation rate per year, forum ('all' first) and group: sums of attendances over
+    sums of eligible opportunities, sorted by forum, year and group; nan where no one was
+    eligible."""
+    n = len(att["step"])
+    years = ((att["step"] - 1) // 12 + 1).tolist() if n else []
+    present = (att["onsite"] + att["remote"]).tolist() if n else []
+    pooled: dict[tuple, list[int]] = {}
+    by_forum: dict[tuple, list[int]] = {}
+    forums, groups = att["forum"].tolist(), att["group"].tolist()
+    eligible = att["eligible"].tolist()
+    for forum, year, group, p, e in zip(forums, years, groups, present, eligible, strict=True):
+        for table, key in ((pooled, (year, group)), (by_forum, (forum, year, group))):
+            total = table.setdefault(key, [0, 0])
+            total[0] += int(p)
+            total[1] += int(e)
+    rows = []
+    for forum, table in (("all", pooled), (None, by_forum)):
+        for key in sorted(table):
+            p, e = table[key]
+            f, year, group = (forum, *key) if forum else key
+            rows.append({"forum": f, "year": year, "group": group,
+                         "value": p / e if e > 0 else float("nan")})  # fmt: skip
+    return rows
 
 
 def run_spec(spec: RunSpec) -> pd.DataFrame:
@@ -105,13 +117,92 @@ def run_spec(spec: RunSpec) -> pd.DataFrame:
     """
 
     rng = run_seed(spec.root_seed, spec.replicate)
-    model = GovernanceModel(config=spec.config, rng=rng).run()
-    tables = model.tables()
-    summary = run_summary(model)
-    summary = pd.concat([summary, pd.DataFrame(_issue_rows(model, tables))], ignore_index=True)
-    summary = summary.fillna({"forum": "all", "group": "all", "issue": "all"})
-    summary["kind"], summary["year"] = "summary", 0
-    out = pd.concat([summary[TABLE_COLUMNS], _yearly_rows(tables)], ignore_index=True)
+    return stored_table(GovernanceModel(config=spec.config, rng=rng).run())
+
+
+def _typed_configs(specs: Sequence[RunSpec]) -> dict[int, tuple[object, GovsimConfig]]:
+    """Each plain config that several of ``specs`` share (a condition's replicates), built
+    and validated once: ``id(dict) -> (dict, typed config)`` (the dict is kept, so its id
+    is not reused). A config used once is left to the model, which builds and validates
+    it without the extra copy a shared typed config needs."""
+    uses = Counter(id(s.config) for s in specs if isinstance(s.config, dict))
+    typed = {}
+    for s in specs:
+        if uses.get(id(s.config), 0) > 1 and id(s.config) not in typed:
+            typed[id(s.config)] = (s.config, checked(validate(as_config(s.config))))
+    return typed
+
+
+def _chunk_tables(
+    specs: Sequence[RunSpec], root: str
+) -> tuple[list[tuple[str, pd.DataFrame]], list[tuple[str, str | None, str | None]]]:
+    """Run a chunk's specs one after another: the tables of those that finished, and a
+    (key, error, None) result for each that raised (recorded as failed in the store)."""
+    store = RunStore(root)
+    typed = _typed_configs(specs)
+    global _current_mark
+    finished, failed = [], []
+    for spec in specs:
+        mark = _mark(root, spec.key)
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.write_text(str(os.getpid()))
+        _current_mark = mark
+        try:
+            shared = typed.get(id(spec.config))
+            run = replace(spec, config=shared[1]) if shared else spec
+            finished.append((spec.key, run_spec(run)))
+        except Exception as e:  # a failing run must not stop the others
+            err = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
+            store.write_failure(spec.key, err)
+            failed.append((spec.key, err, None))
+        finally:
+            _current_mark = None
+            mark.unlink(missing_ok=True)
+    return finished, failed
+
+
+def run_chunk(specs: Sequence[RunSpec], root: str) -> list[tuple[str, str | None, str | None]]:
+    """Worker body: run a chunk of specs, then store their tables in one batch
+    (:meth:`~sim.studies.store.RunStore.write_batch`: one sync for the chunk, not two
+    fsyncs a run). Never raises for a run that raises: it is recorded as failed.
+
+    Returns (key, error or None, sha256 of the run file or None) per spec.
+    """
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    finished, failed = _chunk_tables(specs, root)
+    sums = RunStore(root).write_batch(finished)
+    return [(key, None, sums[key]) for key, _ in finished] + failed
+
+
+def chunk_size(runs: int, jobs: int) -> int:
+    """Runs per pool task: about four tasks per worker, at most :data:`CHUNK_MAX`, so the
+    workers stay balanced while a task's pickling, pool round trip and store sync are
+    shared by its runs."""
+    return max(1, min(CHUNK_MAX, runs // (4 * max(jobs, 1))))
+
+
+def stored_table(model: GovernanceModel) -> pd.DataFrame:
+    """The table a study stores for a finished model (see :func:`run_spec`).
+
+    Built in one DataFrame from plain rows and the tables' numpy columns
+    (:func:`sim.model.summary.columns`), in the row order and with the dtypes the
+    pandas version had (summary rows, issue rows, yearly rows), so its Parquet bytes are
+    the same; that version's groupbys cost several times a one-year run.
+    """
+    summary = run_summary_rows(model)
+    summary += _issue_rows(model, columns(model, "outcomes"))
+    yearly = _yearly_rows(columns(model, "attendance"))
+    rows = summary + yearly
+    cols = {
+        "kind": ["summary"] * len(summary) + ["yearly"] * len(yearly),
+        "metric": [r.get("metric", "participation_rate") for r in rows],
+        **{c: [r.get(c, "all") for r in rows] for c in ("forum", "group", "issue")},
+        "year": [r.get("year", 0) for r in rows],
+        "value": [r["value"] for r in rows],
+    }
+    out = pd.DataFrame(cols)
+    if not yearly:  # the pandas version added an empty frame of object columns
+        out = pd.concat([out, pd.DataFrame(columns=TABLE_COLUMNS)], ignore_index=True)
     out["year"] = out["year"].astype("int64")
     out["value"] = out["value"].astype("float64")
     return out
@@ -133,37 +224,15 @@ INFLIGHT = ".inflight"
 ATTEMPTS = 2
 """Tries per run when its worker dies: the first, and one retry."""
 
+CHUNK_MAX = 16
+"""Most runs one pool task computes before storing them in one batch (see :func:`chunk_size`)."""
+
 CHECKSUM_FLUSH_SECONDS = 30.0
 """How often the driver adds finished runs' sha256 to the manifest while a study runs."""
 
 
 def _mark(root: str, key: str) -> Path:
     return Path(root) / INFLIGHT / key
-
-
-def _run_and_store(spec: RunSpec, root: str) -> tuple[str, str | None, str | None]:
-    """Worker body: run, store; on an exception record it as failed. Never raises.
-
-    Returns the key, the error (None on success) and the run file's sha256.
-    """
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    store = RunStore(root)
-    global _current_mark
-    mark = _mark(root, spec.key)
-    mark.parent.mkdir(parents=True, exist_ok=True)
-    mark.write_text(str(os.getpid()))
-    _current_mark = mark
-    try:
-        try:
-            df = run_spec(spec)
-        except Exception as e:  # a failing run must not stop the others
-            err = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
-            store.write_failure(spec.key, err)
-            return spec.key, err, None
-        return spec.key, None, store.write(spec.key, df)
-    finally:
-        _current_mark = None
-        mark.unlink(missing_ok=True)
 
 
 _current_mark: Path | None = None
@@ -190,7 +259,9 @@ def _pool_context():
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.studies.spec", "sim.model.model", "sim.model.summary"])
+        ctx.set_forkserver_preload(
+            ["sim.studies.spec", "sim.model.model", "sim.model.summary", "sim.studies.execute"]
+        )
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -217,19 +288,22 @@ def _run_pool(todo, store, jobs, record, attempts) -> list[RunSpec]:
     unfinished = {s.key: s for s in todo}
     broken = False
     try:
-        pending = {pool.submit(_run_and_store, s, root): s for s in todo}
+        size = chunk_size(len(todo), jobs)
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        pending = {pool.submit(run_chunk, c, root): c for c in chunks}
         processes = dict(getattr(pool, "_processes", None) or {})  # pid -> Process, for causes
         # as_completed waits on all futures once; calling wait(FIRST_COMPLETED) in a
         # loop re-arms every pending future per completion, O(n^2) work that starved
         # the workers of a core on 1,000-run studies
         for fut in as_completed(pending):
             try:
-                result = fut.result()
+                results = fut.result()
             except BrokenProcessPool:
                 broken = True
                 continue
-            unfinished.pop(result[0], None)
-            record(*result)
+            for result in results:
+                unfinished.pop(result[0], None)
+                record(*result)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if not broken:
@@ -347,8 +421,10 @@ def execute(
 
     try:
         if jobs == 1:
-            for s in todo:
-                record(*_run_and_store(s, str(store.root)))
+            size = chunk_size(len(todo), 1)
+            for i in range(0, len(todo), size):
+                for result in run_chunk(todo[i : i + size], str(store.root)):
+                    record(*result)
         else:
             attempts: dict[str, int] = {}
             while todo:

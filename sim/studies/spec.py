@@ -833,6 +833,14 @@ class ExplorationStudy(StudyBase):
     labels: dict[str, str] = Field(default_factory=dict)
     replicates: PositiveInt = 1
 
+    _bases: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def bases(self) -> dict[tuple[str, tuple[str, ...]], dict[str, Any]]:
+        """Each design's composed, validated config (plain), by (design, overrides), as
+        :func:`prepare` composed it: planning the runs does not compose it again."""
+        return self._bases
+
     @field_validator("designs")
     @classmethod
     def _designs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
@@ -1221,6 +1229,7 @@ def _prepare_exploration(study: ExplorationStudy) -> ExplorationStudy:
             raise UsageError(f"study {study.name}: design {d}: {e}") from None
         _check_ends(study, base, study.uncertainties, "uncertainties")
         configs.append(as_dict(base))
+        study.bases[(d, tuple(study.base_overrides()))] = configs[-1]
     goal = Metric(study.goal.metric, study.goal.metric)
     resolved = _resolved_metrics(study, [goal, *study.guards], configs)
     object.__setattr__(study, "guards", tuple(resolved[1:]))
