@@ -163,10 +163,11 @@ def attend(
         rng,
     )
     if forum.host_attends:  # the host government co-chairs: onsite, a delegation by its size
-        host_state = is_state & (country == venue.country)
-        size = (pop.population[idx] / 1e7) ** b.host_elasticity
-        modes = np.where(host_state, ONSITE, modes).astype(np.int8)
-        d_on = np.where(host_state, np.maximum(np.rint(b.host_delegation * size), 1.0), d_on)
+        host = np.flatnonzero(is_state & (country == venue.country))
+        size = (pop.population[idx[host]] / 1e7) ** b.host_elasticity  # its rows only
+        modes[host] = ONSITE
+        d_on = d_on.copy()
+        d_on[host] = np.maximum(np.rint(b.host_delegation * size), 1.0)
     cost = np.where(modes == ONSITE, unit * np.maximum(d_on - funded, 0.0), 0.0)
     pop.budget[idx] -= cost
     delegates = np.where(modes == ONSITE, d_on, np.where(modes == REMOTE, d_re, 0.0))
