@@ -238,6 +238,35 @@ def test_a_detectable_but_tiny_change_is_called_negligible_not_undetectable():
     assert "no detectable" not in lead
 
 
+def test_a_measure_the_baseline_lacks_is_reported_by_its_level():
+    """A mandate only the scenario has: no paired difference, but its level is a finding
+    (the briefing said 'not defined (the measure has no value in these runs)')."""
+    study = _parse(STUDY2)
+    metric = study.metrics[0]
+    diffs = pd.DataFrame(
+        [
+            {
+                "metric": metric.text,
+                "scenario": "cstd_anchor",
+                "n": 0,
+                "diff": np.nan,
+                "lo": np.nan,
+                "hi": np.nan,
+                "base_mean": np.nan,
+            }
+        ]
+    )
+    summary = pd.DataFrame([{"metric": metric.text, "scenario": "cstd_anchor", "n": 6,
+                             "mean": 0.15, "lo": 0.0, "hi": 0.32}])  # fmt: skip
+    ((_, sentences),) = fnd.scenario_findings(diffs, study, summary=summary)
+    assert sentences == [
+        f"{metric.label}: 0.150 [95% CI 0.000 to 0.320] here; the status quo "
+        "has no value for it (nothing to decide there), so no difference."
+    ]
+    ((_, without),) = fnd.scenario_findings(diffs, study)
+    assert "not defined" in without[0]
+
+
 def test_null_scenario_is_stated_not_omitted():
     study = _parse(STUDY2)
     same = {"participation_rate@developing_gov": [0.5, 0.6, 0.55],

@@ -198,10 +198,35 @@ def _gap_lead(metric, r: dict[str, Any], base_name: str) -> str:
     return f"Gap closed by design: no detectable effect ({_num(closed, True)}, {ci})."
 
 
+def _level_only(metric, summary: pd.DataFrame | None, cond: dict[str, Any], base_name: str):
+    """'<measure>: 0.150 [0.000, 0.321] here; <baseline> has no value…' for a measure that
+    has values under a condition but none under the baseline (a mandate the baseline lacks),
+    or None when the condition has no value either."""
+    if summary is None or not len(summary):
+        return None
+    s = summary[summary["metric"] == metric.text]
+    for k, v in cond.items():
+        if k in s:
+            s = s[s[k] == v]
+    if not len(s) or not np.isfinite(s["mean"].iloc[0]):
+        return None
+    r = s.iloc[0]
+    return (
+        f"{metric.label}: {_num(r['mean'])} [95% CI {_num(r['lo'])} to {_num(r['hi'])}] here; "
+        f"{base_name} has no value for it (nothing to decide there), so no difference."
+    )
+
+
 def scenario_findings(
-    diffs: pd.DataFrame, study, cond_filter: dict[str, Any] | None = None
+    diffs: pd.DataFrame,
+    study,
+    cond_filter: dict[str, Any] | None = None,
+    summary: pd.DataFrame | None = None,
 ) -> list[tuple[str, list[str]]]:
-    """One section per compared condition: a sentence per measure (null ones grouped)."""
+    """One section per compared condition: a sentence per measure (null ones grouped).
+
+    With ``summary``, a measure the baseline lacks is reported by its level (not "not
+    defined")."""
     if not len(diffs):
         return []
     grid_keys = list(study.grid)
@@ -226,6 +251,8 @@ def scenario_findings(
                 found.insert(0, _gap_lead(m, rows[text], base_name))
                 continue
             verdict, sentence = difference_sentence(m, rows[text], base_name)
+            if verdict == "undefined":
+                sentence = _level_only(m, summary, row0, base_name) or sentence
             if verdict in ("higher", "lower"):
                 found.append(sentence[0].upper() + sentence[1:])
             elif verdict in ("none", "negligible"):
@@ -477,10 +504,10 @@ def study_findings(
     if study.grid:
         if len(study.scenarios) > 1:
             point = fixed_point(study)
-            f.sections += scenario_findings(diffs, study, point)
+            f.sections += scenario_findings(diffs, study, point, summary)
         f.sections += grid_findings(table, summary, study)
     elif len(study.scenarios) > 1:
-        f.sections += scenario_findings(diffs, study)
+        f.sections += scenario_findings(diffs, study, summary=summary)
     else:
         f.sections += forum_findings(table, summary, study)
         singles = [
