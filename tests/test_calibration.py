@@ -73,11 +73,11 @@ def test_simulated_shares_weight_by_delegates_and_renormalise_over_listed_catego
 
 
 def _recovery(params: dict, truth: list[float], *, data_fit: int, replicates: int,
-              popsize: int, maxiter: int) -> cal.CalibrationResult:  # fmt: skip
+              popsize: int, maxiter: int, refits: int = 0) -> cal.CalibrationResult:  # fmt: skip
     """Simulate targets at ``truth`` with the streams of fit ``data_fit``, then calibrate."""
     study = parse_study(yaml.safe_dump({
         "name": "recovery", "scenario": "status_quo", "overrides": SMALL, "years": 1,
-        "replicates": replicates, "refits": 0, "root_seed": 17, "parameters": params,
+        "replicates": replicates, "refits": refits, "root_seed": 17, "parameters": params,
         "optimiser": {"popsize": popsize, "maxiter": maxiter, "tol": 0.0},
     }), kind="calibration")  # fmt: skip
     targets = cal.load_targets()
@@ -99,6 +99,22 @@ def test_calibration_recovers_a_known_travel_cost_smoke():
     assert abs(est - truth) <= 0.25 * truth  # stated tolerance: 25% of the true value
     assert np.isfinite(res.fit_table[["observed", "simulated"]].to_numpy()).all()
     assert len(res.fit_table) == len(cal.load_targets())
+
+
+def test_the_estimate_is_the_fit_that_does_best_on_fresh_streams(monkeypatch):
+    """Each fit is re-simulated on streams no fit used; the estimate (and the fit table) is
+    the fit with the lower loss there, computed on the fit meetings only."""
+    monkeypatch.setattr(cal, "CHECK_REPLICATES", 2)
+    res = _recovery(TRAVEL, [0.3], data_fit=99, replicates=1, popsize=3, maxiter=1, refits=1)
+    fits = res.fits
+    assert len(fits) == 2 and fits["chosen"].sum() == 1
+    chosen = fits.loc[fits["chosen"]].iloc[0]
+    assert chosen["fresh_loss"] == fits["fresh_loss"].min()
+    est = res.parameters.set_index("parameter").loc["behaviour.travel_cost_scale", "estimate"]
+    assert est == chosen["behaviour.travel_cost_scale"]
+    t = res.fit_table[res.fit_table["set"] == "fit"]
+    assert np.isclose(((t["simulated"] - t["observed"]) ** 2).sum(), chosen["fresh_loss"])
+    assert res.fit_table["simulated"].notna().all()  # every set re-simulated, not only fit
 
 
 @pytest.mark.slow
