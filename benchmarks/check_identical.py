@@ -83,13 +83,15 @@ def hashes(only: list[str] | None = None) -> dict[str, dict[str, str]]:
             continue
         t0 = time.perf_counter()
         study = load_study(name, kind="comparison", replicates=2, years=2)
-        for spec in expand(study):
+        for i, spec in enumerate(expand(study)):
             model = GovernanceModel(
                 config=spec.config, rng=run_seed(spec.root_seed, spec.replicate)
             ).run()
             entry = model_hashes(model, state=False)
             entry["stored"] = frame_hash(execute.run_spec(spec))
-            result[f"{name}/{spec.key}"] = entry
+            # matched by position, not by spec.key: a run key hashes the config, so a new
+            # config field (even at a value that changes nothing) gives every run a new key
+            result[f"{name}/{i:03d} r{spec.replicate}"] = entry
         print(f"  {name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return result
 

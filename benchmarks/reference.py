@@ -160,6 +160,7 @@ class Delegate(Actor):
             d_on - funded, 0.0
         )
         u_re = benefit * remote_factor * d_re**alpha - b.remote_cost * subsidy * d_re
+        u_re -= f.remote_fixed_cost  # a cost of joining remotely at all
         if f.attendance == "everyone_onsite":
             mode = ONSITE
         else:

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 from sim.studies.execute import run_spec
-from sim.studies.spec import expand, parse_study
 from sim.studies.launch import execute_with_launcher
+from sim.studies.spec import expand, parse_study
 from sim.studies.store import RunStore
 
 STUDY = """

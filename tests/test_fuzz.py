@@ -83,6 +83,7 @@ EXAMPLE_KEY = {
     "forum.*.participant_voice": "forum.igf.participant_voice",
     "forum.*.meeting_months[]": "forum.gac.meeting_months",
     "forum.*.remote_voice": "forum.cstd.remote_voice",
+    "forum.*.remote_fixed_cost": "forum.gac.remote_fixed_cost",
     "forum.*.funded_slots": "forum.cstd.funded_slots",
     "forum.*.confidence": "forum.igf.confidence",
     "forum.*.rounds": "forum.cstd.rounds",

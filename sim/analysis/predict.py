@@ -220,3 +220,34 @@ class _AllMeetings(IGFObservedModel):
         if res is not None and self.forum_names[fi] == self.observed_forum:
             self.kept.append((res, res.host_country))
         return res
+
+
+def remote_cost_profile(
+    values: Sequence[float],
+    forum: str = "gac",
+    behaviour: str = "calibrated",
+    replicates: int = 3,
+    years: int = 2,
+    overrides: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Members remote and onsite per meeting of ``forum`` at each ``forum.remote_fixed_cost``.
+
+    One row per value: the mean over meetings and replicates of members remote and members
+    onsite, with the lowest and highest meeting mean. The same streams at every value
+    (:func:`meeting_attendance`), so the rows differ by the cost only. This is how the
+    GAC's value was chosen against its pre-2020 communiques (docs/participation.md §3).
+    """
+    rows = []
+    for v in values:
+        cost = f"forum.{forum}.remote_fixed_cost={v}"
+        t = meeting_attendance(forum, behaviour, replicates, years, overrides=[*overrides, cost])
+        rows.append({
+            "remote_fixed_cost": float(v),
+            "members_remote": t["members_remote_mean"].mean(),
+            "members_remote_low": t["members_remote_mean"].min(),
+            "members_remote_high": t["members_remote_mean"].max(),
+            "members_onsite": t["members_onsite_mean"].mean(),
+            "members_onsite_low": t["members_onsite_mean"].min(),
+            "members_onsite_high": t["members_onsite_mean"].max(),
+        })  # fmt: skip
+    return pd.DataFrame(rows)

@@ -263,6 +263,12 @@ class ForumConfig:
     cannot attend onsite: no budget for one delegate and no grant). ``fallback`` is the GAC
     before 2020: remote attendance by members was the exception (3 members remote in 2010 and
     2011 against 38-46 onsite: sim/data/gac_attendance.csv)."""
+    remote_fixed_cost: float = 0.0
+    """Utility cost of taking part remotely at all, whatever the delegation size (a
+    remote-specific constant of the attendance choice). 0 where remote participation is a
+    programme of the meeting (the IGF's registered remote participants); positive where a
+    member who cannot travel rarely joins remotely (the GAC before 2020: fitted to its
+    communiques, docs/participation.md §3)."""
     # --- host country, locals and missions (issue 13; sim/model/forums/venue.py) ---
     host_country: str = ""
     """ISO3 of a fixed host country (sets the venue's region); empty: rotate."""

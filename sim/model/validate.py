@@ -168,6 +168,7 @@ RANGES: dict[str, Range] = {
     "forum.*.participant_voice": UNIT,
     "forum.*.meeting_months[]": Range(1, 12, integer=True),
     "forum.*.remote_voice": UNIT,
+    "forum.*.remote_fixed_cost": Range(0.0, 100.0),
     "forum.*.funded_slots": Range(0, MAX_ACTORS, integer=True),
     "forum.*.confidence": UNIT,
     "forum.*.rounds": Range(0, MAX_ROUNDS, integer=True),

@@ -151,6 +151,7 @@ KEY_LABELS = {
     "binding": "outcomes binding",
     "remote": "remote participation",
     "remote_voice": "voice of a remote participant (× onsite)",
+    "remote_fixed_cost": "fixed cost of joining remotely (utility)",
     "support": "travel support",
     "funded_slots": "funded travel slots per meeting",
     "support_groups": "travel support goes to",

@@ -108,7 +108,8 @@ def attend(
     (one traveller each); each actor then chooses its delegation size per mode within
     its budget (:func:`delegation_choice`), and the attendance rule picks the mode from
     the best size's gain. With ``forum.remote_access == "fallback"`` only actors that
-    cannot come onsite may join remotely; with ``forum.host_attends`` the host government
+    cannot come onsite may join remotely, and ``forum.remote_fixed_cost`` is subtracted from
+    the remote utility whatever the size; with ``forum.host_attends`` the host government
     attends onsite with ``round(host_delegation · (population / 10M) ** host_elasticity)``
     delegates. Onsite attendees pay ``u × (delegates − grants)`` from their budget
     (``pop.budget``, in place).
@@ -150,6 +151,8 @@ def attend(
         benefit * remote_factor, np.full(len(idx), b.remote_cost * 1.0) * cost_factor,
         capacity, 0.0, np.inf, b.delegation_returns,
     )  # fmt: skip
+    if forum.remote_fixed_cost:  # a cost of joining remotely at all (0: none; skip the add)
+        cost_re = cost_re + forum.remote_fixed_cost
     remote_ok = np.full(len(idx), forum.remote)
     if forum.remote_access == "fallback":  # remote only for those who cannot come onsite
         remote_ok &= payable < 1
