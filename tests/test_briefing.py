@@ -265,6 +265,13 @@ def test_a_measure_the_baseline_lacks_is_reported_by_its_level():
     ]
     ((_, without),) = fnd.scenario_findings(diffs, study)
     assert "not defined" in without[0]
+    # a design without the mandate either (the dual track): not applicable, not "not defined"
+    none_here = summary.assign(mean=np.nan, lo=np.nan, hi=np.nan)
+    ((_, absent),) = fnd.scenario_findings(diffs, study, summary=none_here)
+    assert absent == [
+        "Not applicable here nor under the status quo (no run of either has a value): "
+        f"{fnd._lower(metric.label)}."
+    ]
 
 
 def test_null_scenario_is_stated_not_omitted():

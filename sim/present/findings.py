@@ -226,7 +226,7 @@ def scenario_findings(
     """One section per compared condition: a sentence per measure (null ones grouped).
 
     With ``summary``, a measure the baseline lacks is reported by its level (not "not
-    defined")."""
+    defined"), and one that neither has is listed as not applicable."""
     if not len(diffs):
         return []
     grid_keys = list(study.grid)
@@ -241,7 +241,7 @@ def scenario_findings(
         cond = cond if isinstance(cond, tuple) else (cond,)
         row0 = dict(zip(["scenario", *grid_keys], cond, strict=True))
         head = _condition_text(row0, study, grid_keys, cond_filter or {})
-        found, nulls, other, same = [], [], [], []
+        found, nulls, other, same, absent = [], [], [], [], []
         rows = {r["metric"]: r for r in g.to_dict("records")}
         for text in order:
             if text not in rows:
@@ -252,7 +252,11 @@ def scenario_findings(
                 continue
             verdict, sentence = difference_sentence(m, rows[text], base_name)
             if verdict == "undefined":
-                sentence = _level_only(m, summary, row0, base_name) or sentence
+                level = _level_only(m, summary, row0, base_name)
+                if level is None and summary is not None and len(summary):
+                    absent.append(m)  # no value here nor under the baseline
+                    continue
+                sentence = level or sentence
             if verdict in ("higher", "lower"):
                 found.append(sentence[0].upper() + sentence[1:])
             elif verdict in ("none", "negligible"):
@@ -289,6 +293,11 @@ def scenario_findings(
                     + "; ".join(_lower(m.label) for m in nulls)
                     + " (95% intervals cover zero or the change is negligible)."
                 )
+        if absent:
+            sentences.append(
+                f"Not applicable here nor under {base_name} (no run of either has a value): "
+                + "; ".join(_lower(m.label) for m in absent) + "."
+            )  # fmt: skip
         sections.append((head, sentences))
     return sections
 
