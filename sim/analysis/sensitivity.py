@@ -248,8 +248,7 @@ def metric_values(
     :func:`sim.model.summary.scalar` finds it, looked up in one pass over the rows.
     """
     if isinstance(summary, pd.DataFrame):
-        summary = {c: summary[c].tolist() for c in ("kind", "metric", "forum", "group",
-                                                     "value") if c in summary.columns}  # fmt: skip
+        summary = {c: summary[c].tolist() for c in SUMMARY_COLUMNS if c in summary.columns}
     n = len(summary["metric"])
     kinds = summary["kind"] if "kind" in summary else ["summary"] * n
     first: dict[tuple, Any] = {}

@@ -80,7 +80,7 @@ def _nanmean(values: np.ndarray) -> float:
     nan = np.isnan(values)
     count = np.float64(values.size - nan.sum())
     with np.errstate(invalid="ignore", divide="ignore"):
-        return _sum0(values) / count if nan.any() else values.sum() / count
+        return _sum0(values) / count
 
 
 def _first_seen(labels: np.ndarray) -> list:

@@ -151,8 +151,7 @@ def attend(
         benefit * remote_factor, np.full(len(idx), b.remote_cost * 1.0) * cost_factor,
         capacity, 0.0, np.inf, b.delegation_returns,
     )  # fmt: skip
-    if forum.remote_fixed_cost:  # a cost of joining remotely at all (0: none; skip the add)
-        cost_re = cost_re + forum.remote_fixed_cost
+    cost_re = cost_re + forum.remote_fixed_cost  # a cost of joining remotely at all
     remote_ok = np.full(len(idx), forum.remote)
     if forum.remote_access == "fallback":  # remote only for those who cannot come onsite
         remote_ok &= payable < 1

@@ -151,13 +151,13 @@ def hold_meeting(
     # 2-3. benefit and cost of each mode, support, delegation sizes, attendance, travel paid
     came = attend(pop, idx, r, forum, fi, links, host, agenda, behaviour, rng, venue)
     modes, remote_factor = came.modes, came.remote_factor
-    capacity = came.delegates  # voice follows the delegates sent, not the delegation cap
+    delegates = came.delegates  # voice follows the delegates sent, not the delegation cap
 
     # 4. voice
     role_voice = np.where(is_member, 1.0, np.where(r == PARTICIPANT, forum.participant_voice, 0.0))
     present_factor = role_voice * np.where(modes == REMOTE, remote_factor, 1.0) * (modes > 0)
     weight = rule("voice", forum.voice)(
-        capacity, expertise, present_factor, STAKEHOLDER[pop.group[idx]], remote=modes == REMOTE
+        delegates, expertise, present_factor, STAKEHOLDER[pop.group[idx]], remote=modes == REMOTE
     )
     bloc = bloc_rules.population_blocs(pop.iso3, forum.blocs)[idx] if forum.blocs else None
     if bloc is not None:  # bloc statements (sim.model.forums.blocs)
