@@ -295,8 +295,8 @@ def scenario_comparison(summary: pd.DataFrame, study, out_dir: Path, source: str
             for k, v in c.items():
                 hit = hit[hit[k] == v]
             if not len(hit) or not np.isfinite(hit["mean"].iloc[0]):
-                ax.text(0.02, yi, "not defined", va="center", color="#777777", fontsize=10,
-                        transform=ax.get_yaxis_transform())  # fmt: skip
+                ax.text(0.02, yi, "no value (not applicable)", va="center", color="#777777",
+                        fontsize=10, transform=ax.get_yaxis_transform())  # fmt: skip
                 continue
             r = hit.iloc[0]
             is_base = baseline_of(c, study.baseline) == c
@@ -751,7 +751,7 @@ def measures_by_forum(summary: pd.DataFrame, study, out_dir: Path, source: str) 
         for yi, m in zip(y, ms, strict=True):
             r = s.loc[m.text]
             if not np.isfinite(r["mean"]):
-                ax.text(0.02, yi, "not defined", va="center", color="#777777",
+                ax.text(0.02, yi, "no value (not applicable)", va="center", color="#777777",
                         transform=ax.get_yaxis_transform())  # fmt: skip
                 continue
             err = None
