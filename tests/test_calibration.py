@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from sim.analysis import calibration as cal
+from sim.errors import UsageError
 from sim.studies.spec import load_study, parse_study
 
 SMALL = [
@@ -115,6 +116,62 @@ def test_the_estimate_is_the_fit_that_does_best_on_fresh_streams(monkeypatch):
     t = res.fit_table[res.fit_table["set"] == "fit"]
     assert np.isclose(((t["simulated"] - t["observed"]) ** 2).sum(), chosen["fresh_loss"])
     assert res.fit_table["simulated"].notna().all()  # every set re-simulated, not only fit
+
+
+def _started_at_the_truth(refits: int, truth_fit: int, replicates: int):
+    """A one-parameter study started at travel cost 0.3, and targets simulated at 0.3 on
+    the streams of fit ``truth_fit``."""
+    study = parse_study(yaml.safe_dump({
+        "name": "start", "scenario": "status_quo", "overrides": SMALL, "years": 1,
+        "replicates": 1, "refits": refits, "root_seed": 17, "parameters": TRAVEL,
+        "optimiser": {"popsize": 3, "maxiter": 1, "tol": 0.0,
+                      "start": {"behaviour.travel_cost_scale": 0.3}},
+    }), kind="calibration")  # fmt: skip
+    targets = cal.load_targets()
+    sims = cal.MomentModel(study, targets).replicate_shares(
+        [0.3], fit=truth_fit, replicates=replicates, sets=None
+    )
+    return study, targets.assign(observed=sims.mean(axis=0))
+
+
+def test_a_started_fit_ends_no_worse_than_its_start():
+    """optimiser.start puts the point into the first fit's initial population (scipy's
+    x0): differential evolution keeps its best member, so the fit's loss is at most the
+    loss at the start, on the same streams."""
+    study, targets = _started_at_the_truth(refits=0, truth_fit=0, replicates=1)
+    moments = cal.MomentModel(study, targets)
+    x, loss, _ = cal.fit(moments, fit_index=0)
+    assert loss == 0.0 and x[0] == 0.3  # the start is the truth on these streams
+
+
+def test_the_start_stands_unless_a_fit_beats_it_on_fresh_streams(monkeypatch):
+    """With optimiser.start the start is a candidate too (fit -1, no own-stream loss): the
+    estimate is the lowest fresh loss among the fits and the start; the spread is over the
+    independent fits only."""
+    monkeypatch.setattr(cal, "CHECK_REPLICATES", 2)
+    # the truth is the start, on the fresh streams (fit index 1 + refits = 2)
+    study, targets = _started_at_the_truth(refits=1, truth_fit=2, replicates=2)
+    res = cal.calibrate(study, targets)
+    fits = res.fits.set_index("fit")
+    assert list(fits.index) == [0, 1, -1] and np.isnan(fits.loc[-1, "loss"])
+    assert fits.loc[-1, "fresh_loss"] == 0.0 and fits.loc[-1, "chosen"]
+    est = res.parameters.set_index("parameter").loc["behaviour.travel_cost_scale"]
+    assert est["estimate"] == 0.3
+    assert est["mean_over_fits"] == fits.loc[[0, 1], "behaviour.travel_cost_scale"].mean()
+
+
+@pytest.mark.parametrize("start, words", [
+    ({}, None),
+    ({"behaviour.remote_cost": 0.1}, "must name every parameter"),
+    ({"behaviour.travel_cost_scale": 5.0}, "outside its bounds"),
+])  # fmt: skip
+def test_optimiser_start_names_every_parameter_within_bounds(start, words):
+    doc = {"name": "s", "parameters": TRAVEL, "optimiser": {"start": start}}
+    if words is None:
+        assert parse_study(yaml.safe_dump(doc), kind="calibration").optimiser.start == {}
+        return
+    with pytest.raises(UsageError, match=words):  # one line at the CLI, exit 2
+        parse_study(yaml.safe_dump(doc), kind="calibration")
 
 
 @pytest.mark.slow

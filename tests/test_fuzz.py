@@ -36,6 +36,7 @@ EXAMPLE_KEY = {
     # one concrete key per pattern of the validation table (status_quo: cstd, igf, gac)
     "seed": "seed",
     "years": "years",
+    "first_year": "first_year",
     "population.counts.*": "population.counts.business",
     "population.region_mix.*.*": "+population.region_mix.business.African",
     "population.income_factor.*": "population.income_factor.low",
@@ -62,6 +63,8 @@ EXAMPLE_KEY = {
     "behaviour.travel_cost_scale": "behaviour.travel_cost_scale",
     "behaviour.cost_aversion": "behaviour.cost_aversion",
     "behaviour.remote_cost": "behaviour.remote_cost",
+    "behaviour.remote_cost_trend": "behaviour.remote_cost_trend",
+    "behaviour.remote_cost_year": "behaviour.remote_cost_year",
     "behaviour.timezone_penalty": "behaviour.timezone_penalty",
     "behaviour.polarization": "behaviour.polarization",
     "behaviour.engagement_rate": "behaviour.engagement_rate",

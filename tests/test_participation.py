@@ -3,6 +3,8 @@ the host effect and the prediction API."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import yaml
@@ -12,8 +14,8 @@ from hypothesis import strategies as st
 from sim.analysis import calibration as cal
 from sim.analysis.predict import meeting_attendance, predict_meeting, remote_cost_profile
 from sim.model import GovernanceModel, venue
-from sim.model.config import REGIONS, BehaviourConfig, ForumConfig
-from sim.model.forums.attendance import delegation_choice
+from sim.model.config import GROUPS, INCOMES, REGIONS, BehaviourConfig, ForumConfig
+from sim.model.forums.attendance import delegation_choice, funded_slots, remote_cost_in
 from sim.model.forums.meeting import ONSITE
 from sim.studies.spec import parse_study
 from tests.conftest import small
@@ -153,6 +155,27 @@ def test_a_grant_funds_exactly_one_traveller():
     tab = m.tables()["meetings"]
     uptake = tab.loc[tab["forum"] == "gac", "grant_uptake"]
     assert uptake.between(0, 1).all() and uptake.gt(0).all()
+
+
+def test_igf_grants_go_to_any_stakeholder_group_from_developing_countries():
+    """The IGF's calls fund individuals of any stakeholder group from developing countries
+    (IGF 2019 and 2020 calls): its grants are offered to organisations as well as
+    governments, ranked by home country, never to IGOs or to actors of rich countries."""
+    m = GovernanceModel(config=small(years=1))
+    fi = m.forum_names.index("igf")
+    forum = m.forums[fi]
+    idx = np.arange(len(m.pop.group))
+    offered = idx[funded_slots(m.pop, idx, m.roles(fi, 1), replace(forum, funded_slots=140))]
+    assert len(offered) == 140
+    groups = m.pop.group[offered]
+    assert (groups >= GROUPS.index("business")).sum() > 20  # organisations, not only states
+    assert not (groups == GROUPS.index("igo")).any()
+    home_income = m.pop.income[m.pop.country[offered]]
+    assert (home_income != INCOMES.index("high")).all()
+    # a government's home country is its own state, so its tier is its state's, as before
+    # the change (the GAC and CSTD fund governments only)
+    states = np.flatnonzero(m.pop.group <= GROUPS.index("developing_gov"))
+    assert (m.pop.country[states] == states).all()
 
 
 def _shares(host: str, replicates: int = 4) -> np.ndarray:
@@ -295,6 +318,30 @@ def test_a_remote_fixed_cost_lowers_remote_joining_and_leaves_onsite_alone():
     assert t["members_onsite"].nunique() == 1
     with pytest.raises(Exception, match="remote_fixed_cost"):
         small(overrides=["forum.gac.remote_fixed_cost=-1"])
+
+
+def test_the_remote_cost_follows_its_calendar_trend():
+    b = BehaviourConfig(remote_cost=0.4, remote_cost_trend=-0.1, remote_cost_year=2014)
+    assert remote_cost_in(b, 2014) == 0.4
+    assert remote_cost_in(b, 2024) == pytest.approx(0.4 * np.exp(-1.0), rel=1e-15)
+    assert remote_cost_in(BehaviourConfig(remote_cost=0.4), 1950) == 0.4  # no trend: no time
+
+
+def _remote_share(first_year: int, trend: float) -> np.ndarray:
+    over = [*SMALL, f"behaviour.remote_cost_trend={trend}", "behaviour.remote_cost=0.3"]
+    t = [predict_meeting("igf", "DEU", first_year, behaviour="default", replicates=1,
+                         overrides=over, stream=r) for r in range(3)]  # fmt: skip
+    return np.array([x.set_index(["dimension", "category"]).loc[("mode", "remote"), "mean"]
+                     for x in t])  # fmt: skip
+
+
+def test_a_falling_remote_cost_raises_the_remote_share_of_later_meetings():
+    """Same host, same streams: with a falling remote cost the later meeting has the larger
+    remote share in every replicate; without a trend the calendar year changes nothing."""
+    early, late = _remote_share(2008, -0.15), _remote_share(2022, -0.15)
+    assert (late > early).all(), (early, late)
+    assert (late - early).mean() > 0.05
+    np.testing.assert_array_equal(_remote_share(2008, 0.0), _remote_share(2022, 0.0))
 
 
 def test_capacity_voice_follows_the_delegates_sent_not_the_cap():

@@ -52,6 +52,8 @@ VARIANTS = {
         "forum.gac.decision=majority",
         "forum.gac.attendance=best_response",
         "forum.cstd.voice=equal",
+        "behaviour.remote_cost_trend=-0.2",  # calendar time: the remote cost falls a year
+        "first_year=2008",
     ],
 }
 

@@ -214,9 +214,11 @@ class MomentModel:
     bases: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        year_of = self.targets.drop_duplicates("meeting").set_index("meeting")["year"]
         for meeting, country, region, _ in self.meetings(sets=None):
             host = f"forum.igf.host_country={country}" if country else f"forum.igf.venue={region}"
-            cfg = load_config(self.study.scenario, [*self.study.base_overrides(), host])
+            when = f"first_year={int(year_of[meeting])}"  # the remote cost's calendar trend
+            cfg = load_config(self.study.scenario, [*self.study.base_overrides(), host, when])
             self.bases[meeting] = cfg
 
     def meetings(self, sets: Sequence[str] | None = ("fit",)) -> list[tuple[str, str, str, str]]:
@@ -282,6 +284,9 @@ def fit(moments: MomentModel, fit_index: int = 0, jobs: int = 1) -> tuple[np.nda
         tol=study.tol, polish=False, init="latinhypercube",
         updating="deferred",
     )  # fmt: skip
+    start = study.optimiser.start
+    if start and fit_index == 0:  # the first fit continues from a given point
+        kwargs["x0"] = np.array([start[p.key] for p in study.parameters], float)
     objective = _Objective(moments, fit_index)
     if jobs > 1:
         ctx = multiprocessing.get_context("fork")
@@ -323,28 +328,33 @@ def calibrate(
     fresh = 1 + study.refits  # the check's streams: no fit used them
     fitted = (targets["set"] == "fit").to_numpy()
     observed = targets["observed"].to_numpy()
+    names = [p.key for p in study.parameters]
     rows, checks = [], []
-    for k in range(1 + study.refits):
-        theta, loss, nfev = fit(moments, k, jobs)
-        values = {p.key: v for p, v in zip(study.parameters, theta, strict=True)}
-        # every set re-simulated at this fit's estimate on the fresh streams
+
+    def candidate(k: int, theta: Sequence[float], loss: float, nfev: int) -> None:
+        # every set re-simulated at this point on the fresh streams
         sims = moments.replicate_shares(theta, fit=fresh, replicates=CHECK_REPLICATES, sets=None)
         fresh_loss = float(np.sum((observed[fitted] - sims.mean(axis=0)[fitted]) ** 2))
         rows.append({"fit": k, "loss": loss, "fresh_loss": fresh_loss, "evaluations": nfev,
-                     **values})  # fmt: skip
+                     **dict(zip(names, theta, strict=True))})  # fmt: skip
         checks.append(sims)
+
+    for k in range(1 + study.refits):
+        candidate(k, *fit(moments, k, jobs))
+    if study.optimiser.start:  # the start (the previous estimate) stands unless a fit beats it
+        candidate(-1, [study.optimiser.start[n] for n in names], np.nan, 0)
     fits = pd.DataFrame(rows)
-    names = [p.key for p in study.parameters]
-    # the estimate is the fit that does best on streams no fit saw, on the fit meetings only
-    # (a fit's own loss flatters it: with few replicates the search also fits their noise)
+    # the estimate is the candidate that does best on streams no fit saw, on the fit meetings
+    # only (a fit's own loss flatters it: with few replicates the search also fits their noise)
     best = int(fits["fresh_loss"].idxmin())
     fits["chosen"] = fits.index == best
     main = fits.loc[best, names].to_numpy(float)
-    spread = fits[names].std(ddof=1) if len(fits) > 1 else pd.Series(np.nan, index=names)
+    searched = fits.loc[fits["fit"] >= 0, names]  # the spread is over independent fits
+    spread = searched.std(ddof=1) if len(searched) > 1 else pd.Series(np.nan, index=names)
     params = pd.DataFrame({
         "parameter": names,
         "estimate": main,
-        "mean_over_fits": fits[names].mean().to_numpy(),
+        "mean_over_fits": searched.mean().to_numpy(),
         "sd_over_fits": spread.to_numpy(),
         "low": [p.low for p in study.parameters],
         "high": [p.high for p in study.parameters],
@@ -420,8 +430,17 @@ def write_outputs(study: CalibrationStudy, result: CalibrationResult, out: Path,
         sd = dict(
             zip(result.parameters["parameter"], result.parameters["sd_over_fits"], strict=True)
         )
-        note = "Estimates (sd over refits with independent streams):\n" + "\n".join(
-            f"  {k} = {v:.4g} (sd {sd[k]:.2g})" for k, v in est.items()
+        fits = result.fits
+        chosen = int(fits.loc[fits["chosen"], "fit"].iloc[0])
+        picked = "the start (optimiser.start)" if chosen < 0 else f"fit {chosen}"
+        losses = ", ".join(
+            f"{'start' if k < 0 else f'fit {k}'} {v:.4f}"
+            for k, v in zip(fits["fit"], fits["fresh_loss"], strict=True)
+        )
+        note = (
+            f"Estimate: {picked}, the lowest loss on fresh streams ({losses}).\n"
+            "Estimates (sd over refits with independent streams):\n"
+            + "\n".join(f"  {k} = {v:.4g} (sd {sd[k]:.2g})" for k, v in est.items())
         )
         config_path.write_text(calibrated_yaml(study, est, note))
 

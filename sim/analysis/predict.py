@@ -10,9 +10,10 @@ the scenario's year 1 with the forum held in ``host_country``; replicate ``r``
 runs on the stream ``SeedSequence(root_seed, spawn_key=(stream, r))``. So with the
 calibration's root seed and stream it reproduces the fit table's simulated shares.
 
-``year`` is the meeting's calendar year. The model has no calendar time (no trend
-in remote participation, no pandemic); the year only labels the prediction and,
-when ``host_country`` is omitted, picks the host from the forum's host calendar.
+``year`` is the meeting's calendar year: it is the run's ``first_year``, which
+moves the remote cost along its calendar trend (``behaviour.remote_cost_trend``,
+fitted on meetings up to 2019; no pandemic shock), and, when ``host_country`` is
+omitted, it picks the host from the forum's host calendar.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def predict_meeting(
     host_country
         ISO3 code of the host (None: the forum's calendar host in ``year``).
     year
-        Calendar year of the meeting (a label; see the module notes).
+        Calendar year of the meeting: ``first_year`` of the run, which sets the remote
+        cost's calendar trend (``behaviour.remote_cost_trend``); None: the scenario's.
     behaviour
         Behaviour config group (``calibrated``, ``default``).
     replicates
@@ -110,6 +112,7 @@ def predict_meeting(
             *overrides,
             "years=1",
             f"forum.{forum}.host_country={host_country}",
+            *([f"first_year={year}"] if year is not None else []),
         ],
     )
     targets = prediction_targets(basis)
@@ -147,7 +150,8 @@ def host_calendar_shares(
     rows = []
     for _, m in cal.iterrows():
         cfg = load_config(scenario, [f"behaviour={behaviour}", *overrides, "years=1",
-                                     f"forum.igf.host_country={m['host_iso3']}"])  # fmt: skip
+                                     f"forum.igf.host_country={m['host_iso3']}",
+                                     f"first_year={int(m['year'])}"])  # fmt: skip
         sims = np.zeros((replicates, len(both)))
         for r in range(replicates):
             seed = np.random.SeedSequence(root_seed, spawn_key=(int(m["year"]), r))

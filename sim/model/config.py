@@ -177,6 +177,15 @@ class BehaviourConfig:
     travel_cost_scale: float = 0.1
     cost_aversion: float = 2.0
     remote_cost: float = 0.05
+    remote_cost_trend: float = 0.0
+    """Calendar time in remote participation: the remote cost in calendar year ``y`` is
+    ``remote_cost * exp(remote_cost_trend * (y - remote_cost_year))`` (negative: joining
+    remotely gets cheaper; :func:`sim.model.forums.attendance.remote_cost_in`). 0 by default
+    (no calendar time); fitted on IGF meetings up to 2019 by ``calibrate_igf``. ASSUMPTION,
+    range -0.3 to 0.3 per year."""
+    remote_cost_year: int = 2014
+    """The calendar year in which the remote cost is ``remote_cost`` (Istanbul 2014, the
+    first fitted meeting with a registered remote count)."""
     timezone_penalty: float = 0.5
     polarization: float = 1.0
     engagement_rate: float = 0.2
@@ -380,6 +389,10 @@ class GovsimConfig:
     scenario: str = "status_quo"
     seed: int = 0
     years: int = 10
+    first_year: int = 2025
+    """Calendar year of simulated year 1 (2025: the WSIS+20 review the scenarios address).
+    Only the remote cost's calendar trend reads it (``behaviour.remote_cost_trend``); the
+    calibration and :func:`sim.analysis.predict.predict_meeting` set it to the meeting's year."""
     population: PopulationConfig = field(default_factory=PopulationConfig)
     issues: dict[str, IssueConfig] = field(default_factory=dict)
     forum: dict[str, ForumConfig] = field(default_factory=dict)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import mesa
@@ -33,6 +34,7 @@ from sim.model.config import GROUPS, REGIONS, GovsimConfig, as_config
 from sim.model.forums import adapt, agenda_of, hold_meeting, meeting_order, resolve_links, rule
 from sim.model.forums import board as board_rules
 from sim.model.forums import oversight as oversight_rules
+from sim.model.forums.attendance import remote_cost_in
 from sim.model.forums.chain import build_chain, decide_mandate
 from sim.model.forums.links import apply_link
 from sim.model.forums.meeting import ONSITE, REMOTE, MeetingResult, enact
@@ -361,6 +363,10 @@ class GovernanceModel(mesa.Model):
         host = where.region
         self._meetings_held[fi] += 1
         before = self.policy.copy()
+        behaviour = self.config.behaviour
+        if behaviour.remote_cost_trend:  # calendar time: remote participation's cost moves
+            calendar_year = self.config.first_year + year - 1
+            behaviour = replace(behaviour, remote_cost=remote_cost_in(behaviour, calendar_year))
         res = hold_meeting(
             self.pop,
             self.forums[fi],
@@ -372,7 +378,7 @@ class GovernanceModel(mesa.Model):
             self.policy,
             self.messages,
             self.boards[fi],
-            self.config.behaviour,
+            behaviour,
             self.rng,
             venue=where,
             referral=chain.referral(fi),

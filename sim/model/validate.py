@@ -105,6 +105,7 @@ RANGES: dict[str, Range] = {
     # the run
     "seed": Range(0, 2**63 - 1, integer=True),  # numpy SeedSequence entropy
     "years": Range(1, MAX_YEARS, integer=True),
+    "first_year": Range(1900, 2200, integer=True),
     # population (docs/ODD.md, initialisation)
     "population.counts.*": Range(0, MAX_ACTORS, integer=True),
     "population.region_mix.*.*": NONNEG,  # relative weights, normalised per group
@@ -138,6 +139,8 @@ RANGES: dict[str, Range] = {
     "behaviour.travel_cost_scale": NONNEG,
     "behaviour.cost_aversion": NONNEG,
     "behaviour.remote_cost": NONNEG,
+    "behaviour.remote_cost_trend": Range(-1.0, 1.0),
+    "behaviour.remote_cost_year": Range(1900, 2200, integer=True),
     "behaviour.timezone_penalty": NONNEG,
     "behaviour.polarization": Range(0.0, 3.0),
     "behaviour.engagement_rate": UNIT,

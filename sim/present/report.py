@@ -172,6 +172,8 @@ KEY_LABELS = {
     "travel_cost_scale": "travel cost per delegate",
     "logit_noise": "attendance choice noise",
     "remote_cost": "cost of taking part remotely",
+    "remote_cost_trend": "yearly change of the remote cost (log)",
+    "remote_cost_year": "year the remote cost refers to",
     "counts": "number of actors",
     "stubbornness": "weight kept on own position",
     "weight": "weight",

@@ -754,6 +754,10 @@ class Optimiser(_Schema):
     popsize: PositiveInt = 6
     maxiter: PositiveInt = 12
     tol: Annotated[Number, Field(ge=0)] = 0.01
+    start: dict[str, Number] = Field(default_factory=dict)
+    """Where the first fit's search starts (scipy's ``x0``: it replaces the first member
+    of the initial population), e.g. the previous estimate; empty: nowhere in particular.
+    It names every parameter, within its bounds. Refits always start afresh."""
 
 
 class CalibrationStudy(StudyBase):
@@ -777,6 +781,20 @@ class CalibrationStudy(StudyBase):
     @classmethod
     def _scenario(cls, v: str) -> str:
         return _known_scenario(v)
+
+    @model_validator(mode="after")
+    def _start_in_bounds(self) -> CalibrationStudy:
+        start = self.optimiser.start
+        if not start:
+            return self
+        keys = [p.key for p in self.parameters]
+        if sorted(start) != sorted(keys):
+            raise ValueError(f"optimiser.start must name every parameter: {', '.join(keys)}")
+        for p in self.parameters:
+            if not p.low <= start[p.key] <= p.high:
+                raise ValueError(f"optimiser.start.{p.key}={start[p.key]} is outside its "
+                                 f"bounds {p.low} to {p.high}")  # fmt: skip
+        return self
 
     @field_validator("targets")
     @classmethod

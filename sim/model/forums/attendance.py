@@ -16,6 +16,7 @@ bool mask over ``idx``, the eligible actors).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,15 @@ class Attendance:
     cost: np.ndarray
     remote_factor: np.ndarray
     delegates: np.ndarray
+
+
+def remote_cost_in(behaviour: BehaviourConfig, calendar_year: int) -> float:
+    """The remote cost per delegate in ``calendar_year``: ``remote_cost`` in
+    ``remote_cost_year``, changed by ``exp(remote_cost_trend)`` a year (calendar time in
+    remote participation: webcasts and chat in 2006, remote hubs from 2009, registered
+    online participation as a mode of its own by 2014)."""
+    b = behaviour
+    return b.remote_cost * math.exp(b.remote_cost_trend * (calendar_year - b.remote_cost_year))
 
 
 def _median(values: np.ndarray) -> float:
@@ -214,14 +224,17 @@ def support_tier(pop: Population, idx: np.ndarray, priority: list[str]) -> np.nd
     """Position of each actor in a funding priority list (len(priority) = not eligible).
 
     ``priority`` holds "sids", "ldc" and income groups, e.g. the GAC travel-support
-    order: SIDS, then LDCs, then low, lower-middle and upper-middle income.
+    order: SIDS, then LDCs, then low, lower-middle and upper-middle income. An actor is
+    ranked by its home country (a government: its own state; an organisation: the state
+    it is based in), as the IGF's calls fund individuals "from" such countries.
     """
+    home = pop.country[idx]  # governments come first: state c is row c
     tier = np.full(len(idx), len(priority), np.int16)
     for t, key in reversed(list(enumerate(priority))):
         if key in ("sids", "ldc"):
-            hit = getattr(pop, key)[idx]
+            hit = getattr(pop, key)[home]
         else:
-            hit = pop.income[idx] == INCOMES.index(key)
+            hit = pop.income[home] == INCOMES.index(key)
         tier[hit] = t
     return tier
 
