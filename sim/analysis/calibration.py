@@ -431,14 +431,13 @@ def write_outputs(study: CalibrationStudy, result: CalibrationResult, out: Path,
             zip(result.parameters["parameter"], result.parameters["sd_over_fits"], strict=True)
         )
         fits = result.fits
-        chosen = int(fits.loc[fits["chosen"], "fit"].iloc[0])
-        picked = "the start (optimiser.start)" if chosen < 0 else f"fit {chosen}"
+        name = {k: "the start" if k < 0 else f"fit {k}" for k in fits["fit"]}  # -1: the start
+        chosen = name[fits.loc[fits["chosen"], "fit"].iloc[0]]
         losses = ", ".join(
-            f"{'start' if k < 0 else f'fit {k}'} {v:.4f}"
-            for k, v in zip(fits["fit"], fits["fresh_loss"], strict=True)
+            f"{name[k]} {v:.4f}" for k, v in zip(fits["fit"], fits["fresh_loss"], strict=True)
         )
         note = (
-            f"Estimate: {picked}, the lowest loss on fresh streams ({losses}).\n"
+            f"Estimate: {chosen}, the lowest loss on fresh streams ({losses}).\n"
             "Estimates (sd over refits with independent streams):\n"
             + "\n".join(f"  {k} = {v:.4g} (sd {sd[k]:.2g})" for k, v in est.items())
         )

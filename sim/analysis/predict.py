@@ -11,9 +11,9 @@ runs on the stream ``SeedSequence(root_seed, spawn_key=(stream, r))``. So with t
 calibration's root seed and stream it reproduces the fit table's simulated shares.
 
 ``year`` is the meeting's calendar year: it is the run's ``first_year``, which
-moves the remote cost along its calendar trend (``behaviour.remote_cost_trend``,
-fitted on meetings up to 2019; no pandemic shock), and, when ``host_country`` is
-omitted, it picks the host from the forum's host calendar.
+moves the remote cost along its calendar trend (``behaviour.remote_cost_trend``; 0 in
+the shipped behaviours, so then the year changes nothing; no pandemic shock), and, when
+``host_country`` is omitted, it picks the host from the forum's host calendar.
 """
 
 from __future__ import annotations

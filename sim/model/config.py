@@ -181,8 +181,9 @@ class BehaviourConfig:
     """Calendar time in remote participation: the remote cost in calendar year ``y`` is
     ``remote_cost * exp(remote_cost_trend * (y - remote_cost_year))`` (negative: joining
     remotely gets cheaper; :func:`sim.model.forums.attendance.remote_cost_in`). 0 by default
-    (no calendar time); fitted on IGF meetings up to 2019 by ``calibrate_igf``. ASSUMPTION,
-    range -0.3 to 0.3 per year."""
+    and in every shipped config (no calendar time): fitted on the IGF meetings of 2014-2017
+    it lost on fresh streams (docs/participation.md §2.0). ASSUMPTION, range -0.3 to 0.3
+    per year."""
     remote_cost_year: int = 2014
     """The calendar year in which the remote cost is ``remote_cost`` (Istanbul 2014, the
     first fitted meeting with a registered remote count)."""
