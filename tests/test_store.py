@@ -342,6 +342,47 @@ def test_killed_worker_costs_one_retry_and_nothing_else(reference, tiny_study, t
     pd.testing.assert_frame_equal(aggregate(root)[0], aggregate(reference)[0])
 
 
+def test_worker_killed_while_runs_are_still_being_queued(reference, tiny_study, tmp_path,
+                                                        monkeypatch, caplog):
+    """The pool can break before every chunk is queued (CI saw `submit` raise
+    BrokenProcessPool): the killed run is retried once and the aggregate is unchanged."""
+    import os
+    import signal
+    import time
+
+    import sim.studies.execute as execute_mod
+    from sim.studies.launch import run_study
+
+    root = tmp_path / "res"
+    killed = []
+
+    class KillsBetweenSubmits(execute_mod.ProcessPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            if killed or not getattr(self, "_queued", 0):
+                self._queued = getattr(self, "_queued", 0) + 1
+                return super().submit(fn, *args, **kwargs)
+            deadline = time.monotonic() + 60  # the first chunk's worker marks its run
+            while time.monotonic() < deadline:
+                marks = list((root / execute_mod.INFLIGHT).glob("*"))
+                text = marks[0].read_text() if marks else ""
+                if text:
+                    os.kill(int(text), signal.SIGKILL)
+                    killed.append(marks[0].name)
+                    break
+                time.sleep(0.005)
+            while not self._broken and time.monotonic() < deadline:
+                time.sleep(0.005)
+            return super().submit(fn, *args, **kwargs)  # raises: the pool is broken
+
+    monkeypatch.setattr(execute_mod, "ProcessPoolExecutor", KillsBetweenSubmits)
+    with caplog.at_level("WARNING", logger="govsim"):
+        report = run_study(tiny_study, root, jobs=2, progress=False)
+    assert len(killed) == 1
+    assert not report.failed and len(report.done) == 4
+    assert f"run {killed[0]}: worker process died of SIGKILL" in caplog.text
+    pd.testing.assert_frame_equal(aggregate(root)[0], aggregate(reference)[0])
+
+
 def test_run_whose_worker_dies_twice_is_failed_with_the_cause(tiny_study, tmp_path):
     """A run whose worker is killed on both attempts is recorded as failed, with the cause;
     the other runs complete."""

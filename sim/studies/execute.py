@@ -290,8 +290,14 @@ def _run_pool(todo, store, jobs, record, attempts) -> list[RunSpec]:
     try:
         size = chunk_size(len(todo), jobs)
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-        pending = {pool.submit(run_chunk, c, root): c for c in chunks}
-        processes = dict(getattr(pool, "_processes", None) or {})  # pid -> Process, for causes
+        pending = {}
+        processes = {}  # pid -> Process, for causes
+        try:
+            for c in chunks:
+                pending[pool.submit(run_chunk, c, root)] = c
+                processes.update(getattr(pool, "_processes", None) or {})
+        except BrokenProcessPool:  # a worker died while chunks were still being queued
+            broken = True
         # as_completed waits on all futures once; calling wait(FIRST_COMPLETED) in a
         # loop re-arms every pending future per completion, O(n^2) work that starved
         # the workers of a core on 1,000-run studies
