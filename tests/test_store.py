@@ -342,8 +342,9 @@ def test_killed_worker_costs_one_retry_and_nothing_else(reference, tiny_study, t
     pd.testing.assert_frame_equal(aggregate(root)[0], aggregate(reference)[0])
 
 
-def test_worker_killed_while_runs_are_still_being_queued(reference, tiny_study, tmp_path,
-                                                        monkeypatch, caplog):
+def test_worker_killed_while_runs_are_still_being_queued(
+    reference, tiny_study, tmp_path, monkeypatch, caplog
+):
     """The pool can break before every chunk is queued (CI saw `submit` raise
     BrokenProcessPool): the killed run is retried once and the aggregate is unchanged."""
     import os
