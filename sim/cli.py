@@ -361,10 +361,12 @@ def calibrate(a: argparse.Namespace) -> None:
     config_path = None if a.no_config else CONFIG_DIR / "behaviour" / "calibrated.yaml"
     calibration.write_outputs(study, result, out, config_path)
     plot_fit(result.fit_table, out / "fit")
-    # the host effect over the IGF host calendar at the estimate (figure + table)
+    # the host effect over the IGF host calendar at the estimate (figure + table), with the
+    # study's own overrides (e.g. a smaller population) as in the fit
     est = dict(zip(result.parameters["parameter"], result.parameters["estimate"], strict=True))
+    fitted = [f"{k}={v:.6g}" for k, v in est.items()]
     sweep = predict.host_calendar_shares(
-        "default", overrides=[f"{k}={v:.6g}" for k, v in est.items()], scenario=study.scenario
+        "default", overrides=[*study.overrides, *fitted], scenario=study.scenario
     )
     sweep.to_csv(out / "host_calendar_shares.csv", index=False, float_format="%.4g")
     plot_host_effect(sweep, calibration.observed_host_shares(result.fit_table), out / "host_effect")
@@ -372,6 +374,10 @@ def calibrate(a: argparse.Namespace) -> None:
         print(result.parameters.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print()
         print(result.fit_table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        if not result.assumptions.empty:  # can the fitted meetings tell an assumption's ends apart?
+            summary = calibration.assumption_summary(result.assumptions)
+            print()
+            print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\n{result.seconds:.1f} s; results: {out}" +
           (f"; config: {config_path}" if config_path else ""))  # fmt: skip
 

@@ -225,3 +225,88 @@ def test_shipped_calibrated_config_composes_within_the_study_bounds():
         for part in p.key.split("."):
             node = node[part] if isinstance(node, dict) else getattr(node, part)
         assert p.low <= node <= p.high, p.key
+
+
+def test_assumption_profile_finds_the_assumed_value_when_the_data_were_made_with_it(
+    monkeypatch,
+):
+    """Targets simulated with the WEOG resource factor at its assumed 1.5: both far ends
+    (0.3 and 6.0) raise the fit loss on every fresh stream, so the fitted meetings 'prefer'
+    the assumed value; an end equal to the assumed value is not simulated again; the
+    assumed value's rows are shared (paired) by every assumption."""
+    monkeypatch.setattr(cal, "CHECK_REPLICATES", 2)
+    study = parse_study(yaml.safe_dump({
+        "name": "profile", "scenario": "status_quo", "overrides": SMALL, "years": 1,
+        "replicates": 1, "refits": 0, "root_seed": 17, "parameters": TRAVEL,
+        "assumptions": {"population.region_factor.WEOG": {"low": 0.3, "high": 6.0},
+                        "population.counts.technical": {"low": 15, "high": 30,
+                                                        "integer": True}},
+    }, sort_keys=False), kind="calibration")  # fmt: skip
+    targets = cal.load_targets()  # four meetings keep it quick: three fitted, one held out
+    four = ["Hyderabad 2008", "Nairobi 2011", "Istanbul 2014", "Berlin 2019"]
+    targets = targets[targets["meeting"].isin(four)].reset_index(drop=True)
+    truth = cal.MomentModel(study, targets).replicate_shares([0.3], fit=50, replicates=6,
+                                                             sets=None)  # fmt: skip
+    moments = cal.MomentModel(study, targets.assign(observed=truth.mean(axis=0)))
+    profile = cal.profile_assumptions(moments, [0.3])
+    meetings = targets["meeting"].nunique()
+    ends = profile.drop_duplicates(["assumption", "role"])[["assumption", "role", "value"]]
+    assert ends.values.tolist() == [
+        ["population.region_factor.WEOG", "assumed", 1.5],
+        ["population.region_factor.WEOG", "low", 0.3],
+        ["population.region_factor.WEOG", "high", 6.0],
+        ["population.counts.technical", "assumed", 15],  # SMALL: 15, the low end: skipped
+        ["population.counts.technical", "high", 30],
+    ]
+    assert len(profile) == 5 * cal.PROFILE_STREAMS * meetings
+    assert sorted(profile["stream"].unique()) == [1, 2, 3]  # fresh: fit 0 used stream 0
+    assumed = profile[profile["role"] == "assumed"]
+    by_key = [g[["stream", "meeting", "fit_loss", "max_abs_error"]].to_numpy().tolist()
+              for _, g in assumed.groupby("assumption", sort=False)]  # fmt: skip
+    assert by_key[0] == by_key[1]
+    summary = cal.assumption_summary(profile).set_index(["assumption", "role"])
+    weog = summary.loc["population.region_factor.WEOG"]
+    assert (weog.loc[["low", "high"], "change_min"] > 0).all()
+    assert (weog["fit_prefers"] == "assumed").all()
+    assert summary.loc[("population.region_factor.WEOG", "assumed"), "change_max"] == 0.0
+    assert set(summary.columns) >= set(targets["meeting"])
+
+
+@pytest.mark.parametrize("assumptions, words", [
+    ({"behaviour.travel_cost_scale": {"low": 0.1, "high": 0.5}}, "also a fitted parameter"),
+    ({"population.region_factor.Atlantis": {"low": 0.1, "high": 0.5}},
+     "assumptions.population.region_factor.Atlantis"),
+    ({"population.region_factor.WEOG": {"low": 2.0, "high": 1.0}}, "must be below"),
+])  # fmt: skip
+def test_a_bad_assumption_is_one_line_before_any_run(assumptions, words):
+    doc = {"name": "s", "parameters": TRAVEL, "assumptions": assumptions}
+    with pytest.raises(UsageError, match=words):
+        parse_study(yaml.safe_dump(doc), kind="calibration")
+
+
+@pytest.mark.slow  # ~40 s: 30 Hydra compositions (the meetings, the host calendar sweep)
+def test_govsim_calibrate_writes_the_assumption_profile(tmp_path, monkeypatch, capsys):
+    """`govsim calibrate` end to end, shrunken (small population, one parameter, a
+    two-generation search, one replicate): the fit tables, the config left alone with
+    --no-config, and the assumption profile in CSV, its summary printed."""
+    from sim.cli import main
+
+    monkeypatch.setattr(cal, "CHECK_REPLICATES", 1)
+    study = tmp_path / "tiny_calibration.yaml"
+    study.write_text(yaml.safe_dump({
+        "kind": "calibration", "name": "tiny_calibration", "overrides": SMALL, "years": 1,
+        "replicates": 1, "refits": 0, "root_seed": 3, "parameters": TRAVEL,
+        "optimiser": {"popsize": 5, "maxiter": 1},
+        "assumptions": {"behaviour.distance_exponent": {"low": 0.3, "high": 0.8}},
+    }))  # fmt: skip
+    out = tmp_path / "out"
+    main(["calibrate", str(study), "--out", str(out), "--no-config", "-j", "1"])
+    printed = capsys.readouterr().out
+    for name in ("parameters", "fit_table", "fits", "meeting_errors", "assumptions",
+                 "assumption_profile", "host_calendar_shares"):  # fmt: skip
+        assert (out / f"{name}.csv").exists(), name
+    profile = pd.read_csv(out / "assumption_profile.csv")
+    assert profile["role"].tolist() == ["assumed", "low", "high"]
+    assert profile["value"].tolist() == [0.5, 0.3, 0.8]
+    assert profile["fit_prefers"].nunique() == 1 and "fit_prefers" in printed
+    assert "Nairobi 2011" in profile.columns  # every meeting's worst error, held out too

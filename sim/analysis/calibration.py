@@ -48,6 +48,7 @@ is the reported Monte Carlo uncertainty of the estimate.
 
 from __future__ import annotations
 
+import copy
 import json
 import multiprocessing
 import time
@@ -61,7 +62,7 @@ import pandas as pd
 import yaml
 
 from sim.model import GovernanceModel
-from sim.model.compose import load_config, with_values
+from sim.model.compose import load_config, value_at, with_values
 from sim.model.config import GROUPS, REGIONS, GovsimConfig
 from sim.model.model import run_seed
 from sim.resources import CONFIG_DIR, DATA_DIR
@@ -85,6 +86,10 @@ DIMENSIONS = ("stakeholder", "region", "mode")
 CHECK_REPLICATES = 16
 """Replicates of each fit's re-simulation on fresh streams: the fresh loss that picks the
 estimate, and the fit table (v3: 12, the main fit only)."""
+PROFILE_STREAMS = 3
+"""Fresh stream sets on which each assumption's ends are compared with its assumed value
+(the check's stream and the next ones; no fit used them). The fitted meetings are said to
+prefer an end only when it lowers the fit loss on every one of them."""
 
 
 # ----- observing the IGF in a run --------------------------------------------------
@@ -254,6 +259,12 @@ class MomentModel:
                 out[r, rows.index] = simulated_shares(attendance_weights(model), rows)
         return out
 
+    def assuming(self, values: Mapping[str, Any]) -> MomentModel:
+        """A copy whose every meeting has the dotted ``values`` set (an assumption's end)."""
+        other = copy.copy(self)
+        other.bases = {m: with_values(cfg, values) for m, cfg in self.bases.items()}
+        return other
+
     def loss(self, theta: Sequence[float], fit: int = 0) -> float:
         """Sum of squared differences over the fit rows, observed minus mean simulated share."""
         rows = (self.targets["set"] == "fit").to_numpy()
@@ -298,13 +309,124 @@ def fit(moments: MomentModel, fit_index: int = 0, jobs: int = 1) -> tuple[np.nda
 
 
 @dataclass
+class _ProfilePoint:
+    """Picklable task for worker processes: mean shares of every set at one assumption value
+    (``key`` None: every assumption at its assumed value) on one fresh stream."""
+
+    moments: MomentModel
+    theta: tuple[float, ...]
+
+    def __call__(self, task: tuple[str | None, float, int]) -> np.ndarray:
+        key, value, stream = task
+        moments = self.moments if key is None else self.moments.assuming({key: value})
+        sims = moments.replicate_shares(self.theta, stream, CHECK_REPLICATES, sets=None)
+        return sims.mean(axis=0)
+
+
+def profile_assumptions(
+    moments: MomentModel, theta: Sequence[float], jobs: int = 1
+) -> pd.DataFrame:
+    """Each of the study's ``assumptions`` at both ends of its range, at ``theta``.
+
+    An assumed input is not fitted; this asks whether the fitted meetings could have told
+    its ends apart, and what each end does to every meeting (held-out and test meetings
+    included: they are reported, never used). Each end and the assumed value are simulated
+    on :data:`PROFILE_STREAMS` fresh stream sets with :data:`CHECK_REPLICATES` replicates
+    (common random numbers, so a change is paired by stream). An end equal to the assumed
+    value is skipped.
+
+    Returns one row per (assumption, end, stream, meeting): ``role`` (assumed, low, high),
+    ``value``, ``stream``, ``fit_loss`` (sum of squares over the fit rows on that stream),
+    ``meeting``, ``set`` and ``max_abs_error``.
+    """
+    study = moments.study
+    if not study.assumptions:
+        return pd.DataFrame()
+    first = 1 + study.refits
+    streams = list(range(first, first + PROFILE_STREAMS))
+    reference = next(iter(moments.bases.values()))
+    ends: list[tuple[str, str, float]] = []
+    for a in study.assumptions:
+        assumed = value_at(reference, a.key)
+        for role, value in (("low", a.low), ("high", a.high)):
+            value = int(round(value)) if a.integer else value
+            if value != assumed:
+                ends.append((a.key, role, value))
+    tasks = [(None, 0.0, s) for s in streams] + [(k, v, s) for k, _, v in ends for s in streams]
+    point = _ProfilePoint(moments, tuple(float(x) for x in theta))
+    if jobs > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            means = pool.map(point, tasks, chunksize=1)
+    else:
+        means = [point(t) for t in tasks]
+    shares = dict(zip(tasks, means, strict=True))
+    t = moments.targets
+    fitted = (t["set"] == "fit").to_numpy()
+    observed = t["observed"].to_numpy()
+    rows = []
+
+    def add(key: str, role: str, value: float, stream: int, mean: np.ndarray) -> None:
+        err = pd.Series(np.abs(mean - observed), index=t.index)
+        loss = float(np.sum((mean[fitted] - observed[fitted]) ** 2))
+        worst = err.groupby([t["meeting"], t["set"]], sort=False).max()
+        rows.extend({"assumption": key, "role": role, "value": value, "stream": stream,
+                     "fit_loss": loss, "meeting": m, "set": st, "max_abs_error": e}
+                    for (m, st), e in worst.items())  # fmt: skip
+
+    for a in study.assumptions:
+        for s in streams:
+            add(a.key, "assumed", value_at(reference, a.key), s, shares[(None, 0.0, s)])
+        for key, role, value in ends:
+            if key == a.key:
+                for s in streams:
+                    add(key, role, value, s, shares[(key, value, s)])
+    return pd.DataFrame(rows)
+
+
+def assumption_summary(profile: pd.DataFrame) -> pd.DataFrame:
+    """Per assumption and end: fit loss (mean over streams), its change from the assumed
+    value paired by stream (min and max), each meeting's largest error (mean over streams)
+    and ``fit_prefers``: the end whose change is negative on every stream, "assumed" when
+    both ends raise the loss on every stream, otherwise "cannot tell"."""
+    if profile.empty:
+        return pd.DataFrame()
+    loss = profile.drop_duplicates(["assumption", "role", "stream"])
+    assumed = loss.loc[loss["role"] == "assumed", ["assumption", "stream", "fit_loss"]]
+    loss = loss.merge(assumed, on=["assumption", "stream"], suffixes=("", "_assumed"))
+    loss["change"] = loss["fit_loss"] - loss["fit_loss_assumed"]
+    keys = ["assumption", "role", "value"]
+    out = loss.groupby(keys, sort=False).agg(
+        fit_loss=("fit_loss", "mean"), change_min=("change", "min"),
+        change_max=("change", "max"),
+    ).reset_index()  # fmt: skip
+    errors = profile.pivot_table(
+        index=keys, columns="meeting", values="max_abs_error", aggfunc="mean", sort=False
+    )
+    out = out.merge(errors.reset_index(), on=keys)
+    verdict = {}
+    for key, g in out.groupby("assumption", sort=False):
+        ends = g[g["role"] != "assumed"]
+        better = ends[ends["change_max"] < 0]["role"].tolist()
+        if better:
+            verdict[key] = " and ".join(better)
+        elif len(ends) and (ends["change_min"] > 0).all():
+            verdict[key] = "assumed"
+        else:
+            verdict[key] = "cannot tell"
+    out.insert(3, "fit_prefers", out["assumption"].map(verdict))
+    return out
+
+
+@dataclass
 class CalibrationResult:
-    """Fitted parameters (main fit and refits), the fit table and timings."""
+    """Fitted parameters (main fit and refits), the fit table, the assumptions' profile
+    (:func:`profile_assumptions`; empty when the study names none) and timings."""
 
     parameters: pd.DataFrame
     fit_table: pd.DataFrame
     fits: pd.DataFrame
     seconds: float
+    assumptions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def calibrate(
@@ -365,7 +487,8 @@ def calibrate(
     table["simulated"] = sims.mean(axis=0)
     table["simulated_sd"] = sims.std(axis=0, ddof=1) if len(sims) > 1 else np.nan
     table["difference"] = table["simulated"] - table["observed"]
-    return CalibrationResult(params, table, fits, time.perf_counter() - t0)
+    profile = profile_assumptions(moments, main, jobs)
+    return CalibrationResult(params, table, fits, time.perf_counter() - t0, profile)
 
 
 GOALS = {"fit": 0.05, "holdout": 0.07, "test": 0.07}
@@ -422,6 +545,11 @@ def write_outputs(study: CalibrationStudy, result: CalibrationResult, out: Path,
                      ("fits", result.fits), ("meeting_errors", errors)):  # fmt: skip
         df.to_csv(out / f"{name}.csv", index=False, float_format="%.5g")
         write_parquet(df, out / f"{name}.parquet")
+    if not result.assumptions.empty:
+        summary = assumption_summary(result.assumptions)
+        for name, df in (("assumptions", result.assumptions), ("assumption_profile", summary)):
+            df.to_csv(out / f"{name}.csv", index=False, float_format="%.5g")
+            write_parquet(df, out / f"{name}.parquet")
     meta = {"study": study.name, "seconds": round(result.seconds, 1), "study_text": study.text,
             "provenance": provenance()}  # fmt: skip
     (out / "calibration.json").write_text(json.dumps(meta, indent=2, default=str))

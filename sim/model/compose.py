@@ -140,6 +140,17 @@ def plain_with_values(base: Mapping[str, Any], values: Mapping[str, Any]) -> dic
     return _set_values(copy_plain(dict(base)), values)
 
 
+def value_at(cfg: Any, key: str) -> Any:
+    """The value of the dotted ``key`` in a typed config or a plain dict (``KeyError`` if none)."""
+    node: Any = cfg
+    for part in key.split("."):
+        try:
+            node = node[part] if isinstance(node, dict) else getattr(node, part)
+        except (KeyError, AttributeError):
+            raise KeyError(f"{key}: no such key ({part!r} not found)") from None
+    return node
+
+
 def _set_values(cfg: Any, values: Mapping[str, Any]) -> Any:
     """Set dotted ``key: value`` pairs on a typed config or a plain dict, in place."""
     for key, value in values.items():

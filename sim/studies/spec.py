@@ -16,7 +16,7 @@ model. Every kind shares a common part — ``name``, ``title``, ``question``,
     ``optimiser``; the algorithms are :mod:`sim.analysis.calibration`'s.
 
 A file without ``kind:`` is read as the kind its keys imply (``stages`` →
-sensitivity, ``targets``/``optimiser`` → calibration, otherwise comparison).
+sensitivity, ``targets``/``optimiser``/``assumptions`` → calibration, otherwise comparison).
 :func:`load_study` reads, types and validates a file with pydantic before any run:
 a wrong type, an unknown or duplicate entry, or a bad value raises
 :class:`~sim.errors.UsageError` with one line naming the field (``study x:
@@ -771,11 +771,24 @@ class CalibrationStudy(StudyBase):
     replicates: PositiveInt = 2
     refits: NonNegativeInt = 2
     optimiser: Optimiser = Field(default_factory=Optimiser)
+    assumptions: list[Parameter] = Field(default_factory=list)
+    """Assumed (unfitted) inputs with their documented ranges: after the fit, each is set
+    at both ends at the estimate to show whether the fitted meetings can tell the ends
+    apart (:func:`sim.analysis.calibration.profile_assumptions`)."""
 
-    @field_validator("parameters", mode="before")
+    @field_validator("parameters", "assumptions", mode="before")
     @classmethod
     def _parameter_ranges(cls, v: Any) -> Any:
         return _parameters(v)
+
+    @model_validator(mode="after")
+    def _assumptions_not_fitted(self) -> CalibrationStudy:
+        fitted = {p.key for p in self.parameters}
+        for a in self.assumptions:
+            if a.key in fitted:
+                raise ValueError(f"assumptions.{a.key} is also a fitted parameter: it is either "
+                                 "fitted or assumed, not both")  # fmt: skip
+        return self
 
     @field_validator("scenario")
     @classmethod
@@ -984,7 +997,7 @@ def _kind_of(doc: Mapping[str, Any]) -> str:
     if kind is None:
         if "stages" in doc:
             return "sensitivity"
-        if "targets" in doc or "optimiser" in doc:
+        if "targets" in doc or "optimiser" in doc or "assumptions" in doc:
             return "calibration"
         if "designs" in doc or "uncertainties" in doc:
             return "exploration"
@@ -1219,6 +1232,8 @@ def prepare(
     except ConfigError as e:
         raise UsageError(f"study {study.name}: scenario {study.scenario}: {e}") from None
     _check_ends(study, base, study.parameters, "parameters")
+    if isinstance(study, CalibrationStudy):
+        _check_ends(study, base, study.assumptions, "assumptions")
     if isinstance(study, SensitivityStudy):
         cfg = as_dict(base)
         object.__setattr__(study, "metrics", list(_resolved_metrics(study, study.metrics, [cfg])))
