@@ -42,7 +42,12 @@ from sim.model.forums import RULES
 from sim.model.summary import headline_table, scalar
 from sim.model.validate import check_value
 from sim.present import exploration_report
-from sim.present.analysis_figures import plot_fit, plot_host_effect, sensitivity_figures
+from sim.present.analysis_figures import (
+    plot_assumption_profile,
+    plot_fit,
+    plot_host_effect,
+    sensitivity_figures,
+)
 from sim.present.report import build_briefing
 from sim.resources import (
     CONFIG_DIR,
@@ -361,6 +366,8 @@ def calibrate(a: argparse.Namespace) -> None:
     config_path = None if a.no_config else CONFIG_DIR / "behaviour" / "calibrated.yaml"
     calibration.write_outputs(study, result, out, config_path)
     plot_fit(result.fit_table, out / "fit")
+    if not result.assumptions.empty:
+        plot_assumption_profile(result.assumptions, out / "assumption_profile")
     # the host effect over the IGF host calendar at the estimate (figure + table), with the
     # study's own overrides (e.g. a smaller population) as in the fit
     est = dict(zip(result.parameters["parameter"], result.parameters["estimate"], strict=True))

@@ -228,7 +228,7 @@ def test_shipped_calibrated_config_composes_within_the_study_bounds():
 
 
 def test_assumption_profile_finds_the_assumed_value_when_the_data_were_made_with_it(
-    monkeypatch,
+    monkeypatch, tmp_path
 ):
     """Targets simulated with the WEOG resource factor at its assumed 1.5: both far ends
     (0.3 and 6.0) raise the fit loss on every fresh stream, so the fitted meetings 'prefer'
@@ -270,6 +270,10 @@ def test_assumption_profile_finds_the_assumed_value_when_the_data_were_made_with
     assert (weog["fit_prefers"] == "assumed").all()
     assert summary.loc[("population.region_factor.WEOG", "assumed"), "change_max"] == 0.0
     assert set(summary.columns) >= set(targets["meeting"])
+    from sim.present.analysis_figures import plot_assumption_profile
+
+    files = plot_assumption_profile(profile, tmp_path / "assumption_profile")
+    assert [f.suffix for f in files] == [".png", ".svg"] and all(f.exists() for f in files)
 
 
 @pytest.mark.parametrize("assumptions, words", [
@@ -310,3 +314,4 @@ def test_govsim_calibrate_writes_the_assumption_profile(tmp_path, monkeypatch, c
     assert profile["value"].tolist() == [0.5, 0.3, 0.8]
     assert profile["fit_prefers"].nunique() == 1 and "fit_prefers" in printed
     assert "Nairobi 2011" in profile.columns  # every meeting's worst error, held out too
+    assert (out / "assumption_profile.png").stat().st_size > 10_000

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.analysis.calibration import assumption_summary
 from sim.analysis.sensitivity import StageResult
 from sim.present import plots
 from sim.present.plots import param_label
@@ -187,6 +188,54 @@ def plot_host_effect(sim: pd.DataFrame, observed: pd.DataFrame, path: Path) -> l
              "onsite basis = share of onsite participants, all = onsite + registered remote. "
              "Simulated: status quo, IGF held in each calendar host, 3 runs per meeting.",
              fontsize=7, color="#555")  # fmt: skip
+    return _save_png_svg(fig, path)
+
+
+def plot_assumption_profile(profile: pd.DataFrame, path: Path) -> list[Path]:
+    """Each assumed input at the ends of its range (``profile``:
+    :func:`sim.analysis.calibration.profile_assumptions`): left, the change of the fit loss
+    from the assumed value (mean, and min to max over the paired streams; > 0 = the fitted
+    meetings fit worse); right, the worst error at the held-out and test meetings at the
+    end (filled) against the assumed value (open), with the 7-point goal."""
+    summary = assumption_summary(profile)
+    assumed = summary[summary["role"] == "assumed"].set_index("assumption")
+    stats = summary[summary["role"] != "assumed"].reset_index(drop=True)
+    mean = stats["fit_loss"] - assumed.loc[stats["assumption"], "fit_loss"].to_numpy()
+
+    def label(key: str, value: float) -> str:  # population.region_factor.WEOG -> region factor WEOG
+        name = param_label(key) if key.startswith("forum.") else key.split(".", 1)[-1]
+        return f"{name.replace('_', ' ').replace('.', ' ')} = {value:g}"
+
+    labels = [label(a, v) for a, v in zip(stats["assumption"], stats["value"], strict=True)]
+    y = np.arange(len(stats))[::-1]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 0.45 * len(stats) + 1.8), sharey=True)
+    left.barh(y, mean, color=plots.OKABE_ITO["blue"], alpha=0.6, height=0.6)
+    left.errorbar(mean, y, xerr=[mean - stats["change_min"], stats["change_max"] - mean],
+                  fmt="none", ecolor="#444", capsize=3, lw=1)  # fmt: skip
+    left.axvline(0, color="grey", lw=0.8)
+    left.set_yticks(y, labels, fontsize=8)
+    left.set_xlabel(
+        "change in fit loss from the assumed value\n(bar: mean; whiskers: min to max over streams)"
+    )
+    left.set_title("Can the fitted meetings tell? (> 0: they fit worse)", fontsize=10)
+    sets = profile.drop_duplicates("meeting").set_index("meeting")["set"]
+    others = [m for m in sets.index if sets[m] != "fit"]
+    palette = [plots.OKABE_ITO[c] for c in ("vermillion", "purple", "sky_blue", "green")]
+    tests = iter(palette * len(others))
+    for j, m in enumerate(others):
+        colour = plots.OKABE_ITO["orange"] if sets[m] == "holdout" else next(tests)
+        yy = y + (j - (len(others) - 1) / 2) * 0.18
+        at = stats[m].to_numpy() * 100
+        was = assumed.loc[stats["assumption"], m].to_numpy() * 100
+        right.hlines(yy, np.minimum(at, was), np.maximum(at, was), color=colour, lw=0.8)
+        right.scatter(was, yy, s=22, facecolors="none", edgecolors=colour)
+        right.scatter(at, yy, s=22, color=colour, label=f"{m} ({sets[m]})")
+    right.axvline(7, color="grey", ls=":", lw=0.8)
+    right.set_xlim(left=0)
+    right.set_xlabel("worst error, points\n(open: at the assumed value; dotted: the 7-point goal)")
+    right.set_title("Held-out and test meetings (reported, never used)", fontsize=10)
+    right.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+                 ncol=len(others))  # fmt: skip
     return _save_png_svg(fig, path)
 
 
