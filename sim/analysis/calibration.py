@@ -345,14 +345,15 @@ def profile_assumptions(
     first = 1 + study.refits
     streams = list(range(first, first + PROFILE_STREAMS))
     reference = next(iter(moments.bases.values()))
-    ends: list[tuple[str, str, float]] = []
+    assumed = {a.key: value_at(reference, a.key) for a in study.assumptions}
+    ends: dict[str, list[tuple[str, float]]] = {}  # per assumption: (role, value) to simulate
     for a in study.assumptions:
-        assumed = value_at(reference, a.key)
-        for role, value in (("low", a.low), ("high", a.high)):
-            value = int(round(value)) if a.integer else value
-            if value != assumed:
-                ends.append((a.key, role, value))
-    tasks = [(None, 0.0, s) for s in streams] + [(k, v, s) for k, _, v in ends for s in streams]
+        at = {"low": a.low, "high": a.high}
+        if a.integer:
+            at = {r: int(round(v)) for r, v in at.items()}
+        ends[a.key] = [(r, v) for r, v in at.items() if v != assumed[a.key]]
+    tasks = [(None, 0.0, s) for s in streams]
+    tasks += [(k, v, s) for k, kept in ends.items() for _, v in kept for s in streams]
     point = _ProfilePoint(moments, tuple(float(x) for x in theta))
     if jobs > 1:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
@@ -373,19 +374,18 @@ def profile_assumptions(
                      "fit_loss": loss, "meeting": m, "set": st, "max_abs_error": e}
                     for (m, st), e in worst.items())  # fmt: skip
 
-    for a in study.assumptions:
+    for key, kept in ends.items():
         for s in streams:
-            add(a.key, "assumed", value_at(reference, a.key), s, shares[(None, 0.0, s)])
-        for key, role, value in ends:
-            if key == a.key:
-                for s in streams:
-                    add(key, role, value, s, shares[(key, value, s)])
+            add(key, "assumed", assumed[key], s, shares[(None, 0.0, s)])
+        for role, value in kept:
+            for s in streams:
+                add(key, role, value, s, shares[(key, value, s)])
     return pd.DataFrame(rows)
 
 
 def assumption_summary(profile: pd.DataFrame) -> pd.DataFrame:
     """Per assumption and end: fit loss (mean over streams), its change from the assumed
-    value paired by stream (min and max), each meeting's largest error (mean over streams)
+    value paired by stream (mean, min and max), each meeting's largest error (mean over streams)
     and ``fit_prefers``: the end whose change is negative on every stream, "assumed" when
     both ends raise the loss on every stream, otherwise "cannot tell"."""
     if profile.empty:
@@ -396,8 +396,8 @@ def assumption_summary(profile: pd.DataFrame) -> pd.DataFrame:
     loss["change"] = loss["fit_loss"] - loss["fit_loss_assumed"]
     keys = ["assumption", "role", "value"]
     out = loss.groupby(keys, sort=False).agg(
-        fit_loss=("fit_loss", "mean"), change_min=("change", "min"),
-        change_max=("change", "max"),
+        fit_loss=("fit_loss", "mean"), change_mean=("change", "mean"),
+        change_min=("change", "min"), change_max=("change", "max"),
     ).reset_index()  # fmt: skip
     errors = profile.pivot_table(
         index=keys, columns="meeting", values="max_abs_error", aggfunc="mean", sort=False

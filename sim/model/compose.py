@@ -142,36 +142,36 @@ def plain_with_values(base: Mapping[str, Any], values: Mapping[str, Any]) -> dic
 
 def value_at(cfg: Any, key: str) -> Any:
     """The value of the dotted ``key`` in a typed config or a plain dict (``KeyError`` if none)."""
+    node, leaf = _leaf(cfg, key)
+    return node[leaf] if isinstance(node, dict) else getattr(node, leaf)
+
+
+def _leaf(cfg: Any, key: str) -> tuple[Any, str]:
+    """The node holding the dotted ``key`` and the key's last part; ``KeyError`` naming the
+    key (and the valid names) if the config has no such key."""
     node: Any = cfg
-    for part in key.split("."):
+    parts = key.split(".")
+    for part in parts[:-1]:
         try:
             node = node[part] if isinstance(node, dict) else getattr(node, part)
         except (KeyError, AttributeError):
             raise KeyError(f"{key}: no such key ({part!r} not found)") from None
-    return node
+    leaf = parts[-1]
+    if isinstance(node, dict):
+        if leaf not in node:
+            raise KeyError(f"{key}: no such key; valid: {', '.join(map(str, node))}")
+    elif not dataclasses.is_dataclass(node) or leaf not in {
+        f.name for f in dataclasses.fields(node)
+    }:
+        raise KeyError(f"{key}: no such key in {type(node).__name__}")
+    return node, leaf
 
 
 def _set_values(cfg: Any, values: Mapping[str, Any]) -> Any:
     """Set dotted ``key: value`` pairs on a typed config or a plain dict, in place."""
     for key, value in values.items():
-        node: Any = cfg
-        parts = key.split(".")
-        for part in parts[:-1]:
-            try:
-                node = node[part] if isinstance(node, dict) else getattr(node, part)
-            except (KeyError, AttributeError):
-                raise KeyError(f"{key}: no such key ({part!r} not found)") from None
-        leaf = parts[-1]
-        if isinstance(node, dict):
-            if leaf not in node:
-                raise KeyError(f"{key}: no such key; valid: {', '.join(map(str, node))}")
-            old = node[leaf]
-        else:
-            if not dataclasses.is_dataclass(node) or leaf not in {
-                f.name for f in dataclasses.fields(node)
-            }:
-                raise KeyError(f"{key}: no such key in {type(node).__name__}")
-            old = getattr(node, leaf)
+        node, leaf = _leaf(cfg, key)
+        old = node[leaf] if isinstance(node, dict) else getattr(node, leaf)
         if isinstance(old, bool):
             new: Any = bool(value)
         elif isinstance(old, int):

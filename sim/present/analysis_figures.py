@@ -6,6 +6,7 @@ Drawn in the house style.from what
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -200,7 +201,7 @@ def plot_assumption_profile(profile: pd.DataFrame, path: Path) -> list[Path]:
     summary = assumption_summary(profile)
     assumed = summary[summary["role"] == "assumed"].set_index("assumption")
     stats = summary[summary["role"] != "assumed"].reset_index(drop=True)
-    mean = stats["fit_loss"] - assumed.loc[stats["assumption"], "fit_loss"].to_numpy()
+    mean = stats["change_mean"]
 
     def label(key: str, value: float) -> str:  # population.region_factor.WEOG -> region factor WEOG
         name = param_label(key) if key.startswith("forum.") else key.split(".", 1)[-1]
@@ -220,10 +221,9 @@ def plot_assumption_profile(profile: pd.DataFrame, path: Path) -> list[Path]:
     left.set_title("Can the fitted meetings tell? (> 0: they fit worse)", fontsize=10)
     sets = profile.drop_duplicates("meeting").set_index("meeting")["set"]
     others = [m for m in sets.index if sets[m] != "fit"]
-    palette = [plots.OKABE_ITO[c] for c in ("vermillion", "purple", "sky_blue", "green")]
-    tests = iter(palette * len(others))
+    palette = itertools.cycle(plots.OKABE_ITO[c] for c in ("vermillion", "purple", "sky_blue"))
     for j, m in enumerate(others):
-        colour = plots.OKABE_ITO["orange"] if sets[m] == "holdout" else next(tests)
+        colour = plots.OKABE_ITO["orange"] if sets[m] == "holdout" else next(palette)
         yy = y + (j - (len(others) - 1) / 2) * 0.18
         at = stats[m].to_numpy() * 100
         was = assumed.loc[stats["assumption"], m].to_numpy() * 100
