@@ -269,6 +269,34 @@ def test_a_larger_host_delegation_raises_the_host_regions_share():
     assert asia(20.0) > asia(1.0) + 0.02
 
 
+def test_fewer_local_technical_organisations_lower_the_technical_share_at_home():
+    """Calibration v6 fits the host's local technical organisations per 10 M people: at an
+    IGF in India, 0.5 instead of 4 gives India fewer of them (2 against 18 with the
+    default host-size rule) and the technical community a smaller share of onsite people."""
+    cfg = small()
+
+    def technical(k):
+        counts = {**cfg.population.local_counts, "technical": k}
+        n = venue.local_counts(
+            replace(cfg, population=replace(cfg.population, local_counts=counts)), "IND"
+        )
+        t = predict_meeting(
+            "igf",
+            "IND",
+            behaviour="default",
+            replicates=3,
+            basis="onsite",
+            overrides=[*SMALL, f"population.local_counts.technical={k}"],
+        )
+        return n["technical"], t.set_index(["dimension", "category"]).loc[
+            ("stakeholder", "technical"), "mean"
+        ]
+
+    (few, share_few), (many, share_many) = technical(0.5), technical(4.0)
+    assert (few, many) == (2, 18)
+    assert share_few < share_many - 0.02
+
+
 def _gac_remote_members(access: str, overrides=()) -> tuple[int, int]:
     access_only = [f"forum.gac.remote_access={access}", "forum.gac.remote_fixed_cost=0"]
     cfg = small(years=1, overrides=[*access_only, *overrides])
