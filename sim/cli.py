@@ -381,6 +381,10 @@ def calibrate(a: argparse.Namespace) -> None:
         print(result.parameters.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print()
         print(result.fit_table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        if not result.identification.empty:  # which fitted parameters are pinned down?
+            print()
+            print(calibration.parameter_summary(result.identification).to_string(
+                index=False, float_format=lambda v: f"{v:.4g}"))  # fmt: skip
         if not result.assumptions.empty:  # can the fitted meetings tell an assumption's ends apart?
             summary = calibration.assumption_summary(result.assumptions)
             print()

@@ -276,6 +276,37 @@ def test_assumption_profile_finds_the_assumed_value_when_the_data_were_made_with
     assert [f.suffix for f in files] == [".png", ".svg"] and all(f.exists() for f in files)
 
 
+def test_parameter_profile_pins_a_parameter_at_the_truth_and_points_away_from_a_wrong_value():
+    """Targets simulated at travel cost 0.3: around the truth both ends (0.1, 0.9) raise
+    the search's loss on every fresh stream ('both ways'); around 0.1 the end towards the
+    truth (0.3) lowers it on every stream ('moves up'); at the upper bound the 'up' end,
+    clipped, equals the estimate and is skipped."""
+    study = parse_study(yaml.safe_dump({
+        "kind": "calibration", "name": "ident", "scenario": "status_quo", "overrides": SMALL,
+        "years": 1, "replicates": 2, "refits": 0, "root_seed": 17, "parameters": TRAVEL,
+    }, sort_keys=False), kind="calibration")  # fmt: skip
+    targets = cal.load_targets()
+    three = ["Hyderabad 2008", "Istanbul 2014", "Berlin 2019"]
+    targets = targets[targets["meeting"].isin(three)].reset_index(drop=True)
+    truth = cal.MomentModel(study, targets).replicate_shares([0.3], fit=50, replicates=8)
+    moments = cal.MomentModel(study, targets.assign(observed=truth.mean(axis=0)))
+
+    at_truth = cal.profile_parameters(moments, [0.3], step=3.0)
+    assert sorted(at_truth["stream"].unique()) == [1, 2, 3]  # fresh: the fit used stream 0
+    assert at_truth.drop_duplicates("role")["value"].round(6).tolist() == [0.3, 0.1, 0.9]
+    summary = cal.parameter_summary(at_truth).set_index("role")
+    assert (summary["change_min"] > 0).all() and (summary["pinned"] == "both ways").all()
+    # the estimate's rows are the loss itself, paired by stream
+    est = at_truth[at_truth["role"] == "estimate"].set_index("stream")["fit_loss"]
+    assert est[1] == pytest.approx(moments.loss([0.3], 1))
+
+    below = cal.parameter_summary(cal.profile_parameters(moments, [0.1], step=3.0))
+    assert below.set_index("role").loc["up", "change_max"] < 0
+    assert set(below["pinned"]) == {"moves up"}
+    at_bound = cal.profile_parameters(moments, [1.0], step=3.0)
+    assert set(at_bound["role"]) == {"estimate", "down"}
+
+
 @pytest.mark.parametrize("assumptions, words", [
     ({"behaviour.travel_cost_scale": {"low": 0.1, "high": 0.5}}, "also a fitted parameter"),
     ({"population.region_factor.Atlantis": {"low": 0.1, "high": 0.5}},
@@ -307,8 +338,12 @@ def test_govsim_calibrate_writes_the_assumption_profile(tmp_path, monkeypatch, c
     main(["calibrate", str(study), "--out", str(out), "--no-config", "-j", "1"])
     printed = capsys.readouterr().out
     for name in ("parameters", "fit_table", "fits", "meeting_errors", "assumptions",
-                 "assumption_profile", "host_calendar_shares"):  # fmt: skip
+                 "assumption_profile", "parameter_profile", "identification",
+                 "host_calendar_shares"):  # fmt: skip
         assert (out / f"{name}.csv").exists(), name
+    ident = pd.read_csv(out / "identification.csv")
+    assert ident["parameter"].unique().tolist() == ["behaviour.travel_cost_scale"]
+    assert "pinned" in printed
     profile = pd.read_csv(out / "assumption_profile.csv")
     assert profile["role"].tolist() == ["assumed", "low", "high"]
     assert profile["value"].tolist() == [0.5, 0.3, 0.8]

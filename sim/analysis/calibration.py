@@ -90,6 +90,10 @@ PROFILE_STREAMS = 3
 """Fresh stream sets on which each assumption's ends are compared with its assumed value
 (the check's stream and the next ones; no fit used them). The fitted meetings are said to
 prefer an end only when it lowers the fit loss on every one of them."""
+PARAMETER_STEP = 1.4
+"""Identification around the estimate: each fitted parameter is moved to estimate / 1.4 and
+estimate × 1.4 (clipped to its bounds), the others held, and the search's own objective is
+re-evaluated on the :data:`PROFILE_STREAMS` fresh stream sets."""
 
 
 # ----- observing the IGF in a run --------------------------------------------------
@@ -383,6 +387,89 @@ def profile_assumptions(
     return pd.DataFrame(rows)
 
 
+@dataclass
+class _LossAt:
+    """Picklable task for worker processes: the search's objective at one point and stream."""
+
+    moments: MomentModel
+
+    def __call__(self, task: tuple[tuple[float, ...], int]) -> float:
+        theta, stream = task
+        return self.moments.loss(theta, stream)
+
+
+def profile_parameters(
+    moments: MomentModel, theta: Sequence[float], jobs: int = 1, step: float = PARAMETER_STEP
+) -> pd.DataFrame:
+    """Which fitted parameters the fitted meetings pin down around ``theta``.
+
+    Each parameter in turn is set to ``theta / step`` and ``theta * step`` (clipped to its
+    bounds; an end equal to the estimate is skipped), the others held at ``theta``, and the
+    search's objective (:meth:`MomentModel.loss`: the fit meetings, the study's replicates)
+    is evaluated on :data:`PROFILE_STREAMS` fresh stream sets, paired with the estimate's
+    on the same stream. A one-at-a-time profile: it shows the curvature along each axis,
+    not the ridges along combinations that the spread over refits shows.
+
+    Returns one row per (parameter, end, stream): ``parameter``, ``role`` (estimate, down,
+    up), ``value``, ``stream``, ``fit_loss`` and ``change`` (from the estimate's loss).
+    """
+    study = moments.study
+    first = 1 + study.refits
+    streams = list(range(first, first + PROFILE_STREAMS))
+    theta = tuple(float(x) for x in theta)
+    points: list[tuple[str, str, float, tuple[float, ...]]] = []
+    for i, p in enumerate(study.parameters):
+        for role, factor in (("down", 1 / step), ("up", step)):
+            value = float(np.clip(theta[i] * factor, p.low, p.high))
+            if value != theta[i]:
+                points.append((p.key, role, value, (*theta[:i], value, *theta[i + 1 :])))
+    tasks = [(theta, s) for s in streams] + [(th, s) for *_, th in points for s in streams]
+    loss_at = _LossAt(moments)
+    if jobs > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            losses = pool.map(loss_at, tasks, chunksize=1)
+    else:
+        losses = [loss_at(task) for task in tasks]
+    at_estimate = losses[: len(streams)]
+    rows = [{"parameter": p.key, "role": "estimate", "value": theta[i], "stream": s,
+             "fit_loss": loss, "change": 0.0}
+            for i, p in enumerate(study.parameters)
+            for s, loss in zip(streams, at_estimate, strict=True)]  # fmt: skip
+    at_points = np.reshape(losses[len(streams) :], (len(points), len(streams)))
+    for (key, role, value, _), point_losses in zip(points, at_points, strict=True):
+        for s, loss, base in zip(streams, point_losses, at_estimate, strict=True):
+            rows.append({"parameter": key, "role": role, "value": value, "stream": s,
+                         "fit_loss": float(loss), "change": float(loss - base)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def parameter_summary(profile: pd.DataFrame) -> pd.DataFrame:
+    """Per parameter and end: value, fit-loss change from the estimate (mean, min, max over
+    streams), and ``pinned``: "both ways" when both ends raise the loss on every stream,
+    "from below" / "from above" when only that end does, "moves down" / "moves up" when an
+    end lowers it on every stream (the estimate is not a minimum along that axis), else
+    "flat"."""
+    ends = profile[profile["role"] != "estimate"]
+    out = ends.groupby(["parameter", "role", "value"], sort=False).agg(
+        change_mean=("change", "mean"), change_min=("change", "min"),
+        change_max=("change", "max"),
+    ).reset_index()  # fmt: skip
+    verdict = {}
+    for key, g in out.groupby("parameter", sort=False):
+        rises = set(g.loc[g["change_min"] > 0, "role"])
+        falls = g.loc[g["change_max"] < 0, "role"].tolist()
+        if falls:
+            verdict[key] = " and ".join(f"moves {r}" for r in falls)
+        elif rises == {"down", "up"}:
+            verdict[key] = "both ways"
+        elif rises:
+            verdict[key] = "from below" if rises == {"down"} else "from above"
+        else:
+            verdict[key] = "flat"
+    out.insert(1, "pinned", out["parameter"].map(verdict))
+    return out
+
+
 def assumption_summary(profile: pd.DataFrame) -> pd.DataFrame:
     """Per assumption and end: fit loss (mean over streams), its change from the assumed
     value paired by stream (mean, min and max), each meeting's largest error (mean over streams)
@@ -427,6 +514,7 @@ class CalibrationResult:
     fits: pd.DataFrame
     seconds: float
     assumptions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    identification: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def calibrate(
@@ -488,7 +576,9 @@ def calibrate(
     table["simulated_sd"] = sims.std(axis=0, ddof=1) if len(sims) > 1 else np.nan
     table["difference"] = table["simulated"] - table["observed"]
     profile = profile_assumptions(moments, main, jobs)
-    return CalibrationResult(params, table, fits, time.perf_counter() - t0, profile)
+    identification = profile_parameters(moments, main, jobs)
+    return CalibrationResult(params, table, fits, time.perf_counter() - t0, profile,
+                             identification)  # fmt: skip
 
 
 GOALS = {"fit": 0.05, "holdout": 0.07, "test": 0.07}
@@ -541,15 +631,17 @@ def write_outputs(study: CalibrationStudy, result: CalibrationResult, out: Path,
 
     out.mkdir(parents=True, exist_ok=True)
     errors = meeting_errors(result.fit_table)
-    for name, df in (("parameters", result.parameters), ("fit_table", result.fit_table),
-                     ("fits", result.fits), ("meeting_errors", errors)):  # fmt: skip
-        df.to_csv(out / f"{name}.csv", index=False, float_format="%.5g")
-        write_parquet(df, out / f"{name}.parquet")
+    tables = [("parameters", result.parameters), ("fit_table", result.fit_table),
+              ("fits", result.fits), ("meeting_errors", errors)]  # fmt: skip
     if not result.assumptions.empty:
         summary = assumption_summary(result.assumptions)
-        for name, df in (("assumptions", result.assumptions), ("assumption_profile", summary)):
-            df.to_csv(out / f"{name}.csv", index=False, float_format="%.5g")
-            write_parquet(df, out / f"{name}.parquet")
+        tables += [("assumptions", result.assumptions), ("assumption_profile", summary)]
+    if not result.identification.empty:
+        summary = parameter_summary(result.identification)
+        tables += [("parameter_profile", result.identification), ("identification", summary)]
+    for name, df in tables:
+        df.to_csv(out / f"{name}.csv", index=False, float_format="%.5g")
+        write_parquet(df, out / f"{name}.parquet")
     meta = {"study": study.name, "seconds": round(result.seconds, 1), "study_text": study.text,
             "provenance": provenance()}  # fmt: skip
     (out / "calibration.json").write_text(json.dumps(meta, indent=2, default=str))
