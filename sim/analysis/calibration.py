@@ -52,7 +52,7 @@ import copy
 import json
 import multiprocessing
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -312,6 +312,21 @@ def fit(moments: MomentModel, fit_index: int = 0, jobs: int = 1) -> tuple[np.nda
     return np.asarray(res.x, float), float(res.fun), int(res.nfev)
 
 
+def _profile_streams(study: CalibrationStudy) -> list[int]:
+    """The :data:`PROFILE_STREAMS` fresh stream sets of the profiles: the check's stream
+    (``1 + refits``) and the next ones; no fit used them."""
+    first = 1 + study.refits
+    return list(range(first, first + PROFILE_STREAMS))
+
+
+def _map(task: Callable[[Any], Any], items: Sequence[Any], jobs: int) -> list[Any]:
+    """``task`` over ``items`` in order: in ``jobs`` forked workers, or here when 1."""
+    if jobs > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return pool.map(task, items, chunksize=1)
+    return [task(item) for item in items]
+
+
 @dataclass
 class _ProfilePoint:
     """Picklable task for worker processes: mean shares of every set at one assumption value
@@ -346,8 +361,7 @@ def profile_assumptions(
     study = moments.study
     if not study.assumptions:
         return pd.DataFrame()
-    first = 1 + study.refits
-    streams = list(range(first, first + PROFILE_STREAMS))
+    streams = _profile_streams(study)
     reference = next(iter(moments.bases.values()))
     assumed = {a.key: value_at(reference, a.key) for a in study.assumptions}
     ends: dict[str, list[tuple[str, float]]] = {}  # per assumption: (role, value) to simulate
@@ -358,12 +372,7 @@ def profile_assumptions(
         ends[a.key] = [(r, v) for r, v in at.items() if v != assumed[a.key]]
     tasks = [(None, 0.0, s) for s in streams]
     tasks += [(k, v, s) for k, kept in ends.items() for _, v in kept for s in streams]
-    point = _ProfilePoint(moments, tuple(float(x) for x in theta))
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            means = pool.map(point, tasks, chunksize=1)
-    else:
-        means = [point(t) for t in tasks]
+    means = _map(_ProfilePoint(moments, tuple(float(x) for x in theta)), tasks, jobs)
     shares = dict(zip(tasks, means, strict=True))
     t = moments.targets
     fitted = (t["set"] == "fit").to_numpy()
@@ -414,8 +423,7 @@ def profile_parameters(
     up), ``value``, ``stream``, ``fit_loss`` and ``change`` (from the estimate's loss).
     """
     study = moments.study
-    first = 1 + study.refits
-    streams = list(range(first, first + PROFILE_STREAMS))
+    streams = _profile_streams(study)
     theta = tuple(float(x) for x in theta)
     points: list[tuple[str, str, float, tuple[float, ...]]] = []
     for i, p in enumerate(study.parameters):
@@ -424,12 +432,7 @@ def profile_parameters(
             if value != theta[i]:
                 points.append((p.key, role, value, (*theta[:i], value, *theta[i + 1 :])))
     tasks = [(theta, s) for s in streams] + [(th, s) for *_, th in points for s in streams]
-    loss_at = _LossAt(moments)
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            losses = pool.map(loss_at, tasks, chunksize=1)
-    else:
-        losses = [loss_at(task) for task in tasks]
+    losses = _map(_LossAt(moments), tasks, jobs)
     at_estimate = losses[: len(streams)]
     rows = [{"parameter": p.key, "role": "estimate", "value": theta[i], "stream": s,
              "fit_loss": loss, "change": 0.0}
