@@ -480,3 +480,50 @@ def test_slides_keep_headings_with_their_sentences():
     long = [("Scenario", 18, True), *[("x" * 100, 16, False)] * (LINES_PER_SLIDE + 2)]
     first, second = _chunks(long)
     assert second[0] == ("Scenario (continued)", 18, True)  # a section never loses its head
+
+
+def test_a_design_effect_an_assumption_reverses_is_said_beside_the_headline():
+    """Designs compared over a grid key the baseline does not fix (``behaviour``): the
+    headline is at the first value, and a measure whose verdict differs at another value
+    is given at each value; one whose verdict is the same is listed as holding."""
+    text = STUDY2.replace("replicates: 2", "replicates: 8") + (
+        "grid:\n  behaviour: [calibrated, default]\n"
+    )
+    study = _parse(text)
+    rng = np.random.default_rng(5)
+    frames = []
+    for behaviour, gap_effect in (("calibrated", -0.03), ("default", 0.0)):
+        base_gap = rng.normal(0.25, 0.02, 8)
+        base_part = rng.normal(0.5, 0.02, 8)
+        t = _rows({
+            "status_quo": {"attainment_gap": list(base_gap),
+                           "participation_rate@developing_gov": list(base_part),
+                           "deadlock_rate@cstd": list(rng.uniform(0.1, 0.2, 8))},
+            "cstd_anchor": {"attainment_gap": list(base_gap + gap_effect
+                                                   + rng.normal(0, 0.002, 8)),
+                            "participation_rate@developing_gov": list(base_part + 0.1),
+                            "deadlock_rate@cstd": list(rng.uniform(0.1, 0.2, 8))},
+        })  # fmt: skip
+        t.insert(1, "behaviour", behaviour)
+        t["key"] = t["key"] + behaviour
+        frames.append(t)
+    table = pd.concat(frames, ignore_index=True)
+    names = {m.text: m.name for m in study.metrics}
+    grid = list(study.grid)
+    summary = stats.clip_summary(stats.summarise(table, study.metrics, grid), names)
+    diffs = stats.paired_differences(table, study.metrics, study.baseline, grid)
+    diffs = stats.clip_differences(diffs, summary, names, study.baseline, grid)
+    found = fnd.study_findings(table, summary, diffs, study)
+    sections = dict(found.sections)
+    assert "at behaviour calibrated" in sections["Where"][0]
+    headline = " ".join(sections[study.label("cstd_anchor")])
+    assert "0.031 lower" in headline  # the first grid value (calibrated) is the headline
+    across = sections[f"{study.label('cstd_anchor')} at every behaviour"]
+    gap = next(s for s in across if s.startswith("Attainment gap"))
+    assert "at calibrated (lower;" in gap and "at default (no detectable difference;" in gap
+    held = next(s for s in across if s.startswith("The same verdict"))
+    assert "participation rate, developing governments" in held
+    assert "attainment gap" not in held.lower().replace("the same verdict at every behaviour", "")
+    # no such section without a grid key left free
+    plain = _parse(STUDY2)
+    assert fnd.effect_across_grid(diffs, plain) == []

@@ -414,6 +414,63 @@ def grid_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tup
     return sections
 
 
+_NO_EFFECT = {"none", "negligible", "identical"}
+"""Verdicts that say the same thing about a design: no effect that matters."""
+_SAY = {"none": "no detectable difference", "negligible": "negligible",
+        "identical": "identical in every replicate"}  # fmt: skip
+
+
+def effect_across_grid(diffs: pd.DataFrame, study) -> list[tuple[str, list[str]]]:
+    """Does each design's effect hold at every value of a swept parameter?
+
+    For a study comparing designs over a grid, each design's paired difference from the
+    baseline on each headline measure is classified (:func:`classify`) at every value of
+    each swept key that the baseline does not fix, the other keys at the fixed point.
+    A measure whose verdict (higher / lower / no effect that matters) is the same at every
+    value *holds*; one whose verdict changes *depends on* the key, and its difference is
+    given at each value. The headline sections report the fixed point only, so this is
+    where a design effect that an assumption (e.g. ``behaviour``) reverses is said.
+    """
+    scen_base = study.baseline.get("scenario", study.scenarios[0])
+    keys = [k for k, v in study.grid.items() if len(v) > 1 and k not in study.baseline]
+    if len(study.scenarios) < 2 or not keys or not len(diffs):
+        return []
+    point = fixed_point(study)
+    sections = []
+    for scen in [s for s in study.scenarios if s != scen_base]:
+        for k in keys:
+            d = diffs[diffs["scenario"] == scen]
+            for kk, vv in point.items():
+                if kk != k:
+                    d = d[d[kk] == vv]
+            holds, depends = [], []
+            for m in _ordered_metrics(study):
+                rows = {r[k]: r for r in d[d["metric"] == m.text].to_dict("records")}
+                vals = [v for v in study.grid[k] if v in rows]
+                verdicts = {v: classify(rows[v]["diff"], rows[v]["lo"], rows[v]["hi"],
+                                        rows[v]["base_mean"]) for v in vals}  # fmt: skip
+                if len(vals) < 2 or "undefined" in verdicts.values() or m.name == GAP_START:
+                    continue
+                if len({"none" if x in _NO_EFFECT else x for x in verdicts.values()}) == 1:
+                    holds.append(_lower(m.label))
+                    continue
+                parts = []
+                for v in vals:
+                    r, x = rows[v], verdicts[v]
+                    ci = f"95% CI {_num(r['lo'], True)} to {_num(r['hi'], True)}"
+                    parts.append(f"{_num(r['diff'], True)} at {_value(v)} ({_SAY.get(x, x)}; {ci})")
+                depends.append(f"{m.label}: " + "; ".join(parts) + ".")
+            sentences = depends
+            if holds:
+                sentences.append(
+                    f"The same verdict at every {_param(k)}: " + "; ".join(holds) + "."
+                )
+            if sentences:
+                head = f"{study.label(scen)} at every {_param(k)}"
+                sections.append((head, sentences))
+    return sections
+
+
 def forum_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tuple[str, list]]:
     """With one condition: rank the forums on each measure taken in several of them."""
     groups: dict[tuple, list] = {}
@@ -513,7 +570,15 @@ def study_findings(
     if study.grid:
         if len(study.scenarios) > 1:
             point = fixed_point(study)
+            held = ", ".join(f"{_param(k)} {_value(v)}" for k, v in point.items())
+            across = effect_across_grid(diffs, study)
+            f.sections.append(("Where", [
+                f"Each design is compared with {_baseline_name(study)} at {held} (the "
+                "baseline's values)" + ("; whether each effect holds at the other grid "
+                                        "values follows the designs." if across else ".")
+            ]))  # fmt: skip
             f.sections += scenario_findings(diffs, study, point, summary)
+            f.sections += across
         f.sections += grid_findings(table, summary, study)
     elif len(study.scenarios) > 1:
         f.sections += scenario_findings(diffs, study, summary=summary)

@@ -23,6 +23,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.lines  # noqa: E402
 import matplotlib.patches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.text  # noqa: E402
@@ -276,44 +277,74 @@ def _panel_grid(n: int, wide_labels: bool) -> tuple[int, int]:
     return _grid(n)
 
 
+DODGE_POINTS = 4
+"""At most this many grid points are drawn side by side within a scenario's row."""
+
+
 def scenario_comparison(summary: pd.DataFrame, study, out_dir: Path, source: str) -> Figure:
     """Few conditions: one panel per measure, each condition's mean and 95% interval (dot
-    and whisker) on the measure's natural axis, the baseline's mean as a dashed line."""
+    and whisker) on the measure's natural axis, the baseline's mean as a dotted line.
+
+    With several scenarios and a few grid points (e.g. ``behaviour: [calibrated, default]``)
+    each scenario keeps one row and its grid points sit side by side in it, one marker each
+    (filled: the baseline's values; open: the others), named in a legend."""
     grid_keys = list(study.grid)
     metrics = list(study.metrics)
     conds = _conds_of(summary, grid_keys)
+    scenarios = list(dict.fromkeys(c["scenario"] for c in conds))
+    points = list(dict.fromkeys(tuple(c[k] for k in grid_keys) for c in conds))
+    dodge = len(scenarios) > 1 and 1 < len(points) <= DODGE_POINTS
     rows, cols = _panel_grid(len(metrics), wide_labels=True)
     fig, axes = plt.subplots(rows, cols, figsize=SLIDE, squeeze=False, sharey=True)
-    labels = [condition_label(c, study, grid_keys) for c in conds]
     width = 22 if cols >= 4 else 28
-    y = np.arange(len(conds))[::-1]
+    if dodge:
+        labels = [study.label(s) for s in scenarios]
+        home = dict(zip(scenarios, np.arange(len(scenarios))[::-1], strict=True))
+        fixed = tuple(_fixed_point(study).get(k) for k in grid_keys)
+        order = [fixed, *[p for p in points if p != fixed]] if fixed in points else points
+        step = 0.7 / len(order)
+        shift = {p: (len(order) - 1) / 2 * step - j * step for j, p in enumerate(order)}
+        marker = {p: MARKERS[j % len(MARKERS)] for j, p in enumerate(order)}
+        place = [home[c["scenario"]] + shift[tuple(c[k] for k in grid_keys)] for c in conds]
+    else:
+        labels = [condition_label(c, study, grid_keys) for c in conds]
+        place = list(np.arange(len(conds))[::-1])
+    n_rows = len(labels)
+    crowded = dodge and rows > 1 and n_rows >= 5  # the legend takes room from the panels
     for ax, m in zip(axes.flat, metrics, strict=False):
         d = summary[summary["metric"] == m.text]
         vals, ref = [], None
-        for yi, c in zip(y, conds, strict=True):
+        for yi, c in zip(place, conds, strict=True):
             hit = d
             for k, v in c.items():
                 hit = hit[hit[k] == v]
             if not len(hit) or not np.isfinite(hit["mean"].iloc[0]):
-                ax.text(0.02, yi, "no value (not applicable)", va="center", color="#777777",
-                        fontsize=10, transform=ax.get_yaxis_transform())  # fmt: skip
+                if not dodge or tuple(c[k] for k in grid_keys) == order[0]:
+                    ax.text(0.02, yi, "no value (not applicable)", va="center", color="#777777",
+                            fontsize=10, transform=ax.get_yaxis_transform())  # fmt: skip
                 continue
             r = hit.iloc[0]
             is_base = baseline_of(c, study.baseline) == c
+            at_point = not dodge or tuple(c[k] for k in grid_keys) == order[0]
             err = None
             if np.isfinite(r["lo"]):
                 err = [[max(r["mean"] - r["lo"], 0)], [max(r["hi"] - r["mean"], 0)]]
                 vals += [r["lo"], r["hi"]]
             vals.append(r["mean"])
-            ax.errorbar(r["mean"], yi, xerr=err, fmt="o", color="#777777" if is_base else "black",
-                        ms=7, capsize=4, lw=2)  # fmt: skip
-            if is_base:
+            colour = "#777777" if is_base else "black"
+            style = {"fmt": "o", "ms": 7}
+            if dodge:
+                p = tuple(c[k] for k in grid_keys)
+                style = {"fmt": marker[p], "ms": 6, "mfc": colour if at_point else "white"}
+            ax.errorbar(r["mean"], yi, xerr=err, color=colour, capsize=4 if not dodge else 3,
+                        lw=2 if at_point else 1.4, **style)  # fmt: skip
+            if is_base and at_point:
                 ref = r["mean"]
                 ax.axvline(r["mean"], color="#555555", ls=":", lw=1.2)
         set_natural_range(ax, m.name, vals, axis="x", reference=ref)
-        ax.set_yticks(y, [_wrap(lbl, width) for lbl in labels])
-        ax.tick_params(axis="y", length=0)
-        ax.set_ylim(-0.6, len(conds) - 0.4)
+        ax.set_yticks(np.arange(n_rows)[::-1], [_wrap(lbl, width) for lbl in labels])
+        ax.tick_params(axis="y", length=0, **({"labelsize": 10} if crowded else {}))
+        ax.set_ylim(-0.6, n_rows - 0.4)
         title_width = 21 if cols >= 5 else 30 if cols == 4 else 38 if cols == 3 else 50
         ax.set_title(_wrap(m.label, title_width), loc="left",
                      fontsize=10 if cols >= 5 else 11 if cols == 4 else 12)  # fmt: skip
@@ -331,7 +362,22 @@ def scenario_comparison(summary: pd.DataFrame, study, out_dir: Path, source: str
         "dashed line: parity (representation ratio 1). Shares are drawn on their whole 0–1 "
         "axis, so a small difference looks small."
     )
-    return save(fig, out_dir, "scenario_comparison", title, caption, source)
+    rect = None
+    if dodge:
+        handles = [
+            matplotlib.lines.Line2D([], [], color="black", marker=marker[p], ls="none", ms=7,
+                                    mfc="black" if j == 0 else "white",
+                                    label=", ".join(f"{param_label(k)}: {value_label(v)}"
+                                                    for k, v in zip(grid_keys, p, strict=True))
+                                    + (" (the baseline's values; dotted line)" if j == 0 else ""))
+            for j, p in enumerate(order)
+        ]  # fmt: skip
+        fig.legend(handles=handles, loc="lower center", ncols=len(order), frameon=False,
+                   bbox_to_anchor=(0.5, 0.045))  # fmt: skip
+        rect = (0, 0.08, 1, 0.97)
+        caption = caption.replace("per condition", "per condition (grid points side by side)")
+    return save(fig, out_dir, "scenario_comparison", title, caption, source,
+                **({"rect": rect} if rect else {}))  # fmt: skip
 
 
 def _axis_key(study, prefer: str | None = None) -> str:
@@ -907,7 +953,8 @@ def draw_all(
 
     The first figure is chosen from the design: a grid study over a number gets the
     measures against its main swept key (:func:`grid_overview`; a 2-D grid also its
-    heatmaps if asked), a few categorical conditions dot-and-interval panels;
+    heatmaps if asked), a few categorical conditions dot-and-interval panels (designs
+    over a few categorical grid points side by side in their scenario's row);
     one condition with measures in several forums gets :func:`measures_by_forum`; few
     or many scenarios get dot-and-interval panels (:func:`scenario_comparison`). Every
     study gets the issues × forums map (:func:`issue_forum_matrix`).
@@ -918,7 +965,8 @@ def draw_all(
         all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals)
         for vals in study.grid.values()
     )
-    if study.grid and (numeric or conds > 8):  # a swept number: lines against it
+    side_by_side = len(study.scenarios) > 1 and 1 < len(study.points) <= DODGE_POINTS
+    if study.grid and (numeric or (conds > 8 and not side_by_side)):  # lines against it
         first = "grid_overview"
     elif conds == 1:
         first = "measures_by_forum"
