@@ -390,17 +390,13 @@ def test_capacity_voice_follows_the_delegates_sent_not_the_cap():
     assert checked > 0
 
 
-def _unga_votes() -> pd.DataFrame:
-    return pd.read_csv(resources.DATA_DIR / "unga_votes.csv", comment="#")
-
-
 def test_general_assembly_attendance_reaches_its_recorded_votes_under_the_default_behaviour():
     """History target: GA plenary recorded votes 2010-2012 count 166-182 member states voting
     (sim/data/unga_votes.csv, UN press releases), a lower bound on the states present. The
     GA sits in New York, where every state keeps a mission (forum.unga.mission_city), so a
     state pays its mission staff's time, not a flight. Under the default behaviour the
     states present reach the lowest recorded vote."""
-    votes = _unga_votes()
+    votes = pd.read_csv(resources.DATA_DIR / "unga_votes.csv", comment="#")
     assert (votes["voting"] == votes[["in_favour", "against", "abstaining"]].sum(axis=1)).all()
     t = meeting_attendance("unga", "default", replicates=2, years=2, scenario="cstd_anchor")
     present = t["members_onsite_mean"]

@@ -292,7 +292,8 @@ def scenario_comparison(summary: pd.DataFrame, study, out_dir: Path, source: str
     metrics = list(study.metrics)
     conds = _conds_of(summary, grid_keys)
     scenarios = list(dict.fromkeys(c["scenario"] for c in conds))
-    points = list(dict.fromkeys(tuple(c[k] for k in grid_keys) for c in conds))
+    at = [tuple(c[k] for k in grid_keys) for c in conds]  # each condition's grid point
+    points = list(dict.fromkeys(at))
     dodge = len(scenarios) > 1 and 1 < len(points) <= DODGE_POINTS
     rows, cols = _panel_grid(len(metrics), wide_labels=True)
     fig, axes = plt.subplots(rows, cols, figsize=SLIDE, squeeze=False, sharey=True)
@@ -305,27 +306,28 @@ def scenario_comparison(summary: pd.DataFrame, study, out_dir: Path, source: str
         step = 0.7 / len(order)
         shift = {p: (len(order) - 1) / 2 * step - j * step for j, p in enumerate(order)}
         marker = {p: MARKERS[j % len(MARKERS)] for j, p in enumerate(order)}
-        place = [home[c["scenario"]] + shift[tuple(c[k] for k in grid_keys)] for c in conds]
+        place = [home[c["scenario"]] + shift[p] for c, p in zip(conds, at, strict=True)]
+        headline = [p == order[0] for p in at]  # the baseline's grid point: filled, bold
     else:
         labels = [condition_label(c, study, grid_keys) for c in conds]
         place = list(np.arange(len(conds))[::-1])
+        headline = [True] * len(conds)
     n_rows = len(labels)
     crowded = dodge and rows > 1 and n_rows >= 5  # the legend takes room from the panels
     for ax, m in zip(axes.flat, metrics, strict=False):
         d = summary[summary["metric"] == m.text]
         vals, ref = [], None
-        for yi, c in zip(place, conds, strict=True):
+        for yi, c, p, at_point in zip(place, conds, at, headline, strict=True):
             hit = d
             for k, v in c.items():
                 hit = hit[hit[k] == v]
             if not len(hit) or not np.isfinite(hit["mean"].iloc[0]):
-                if not dodge or tuple(c[k] for k in grid_keys) == order[0]:
+                if at_point:
                     ax.text(0.02, yi, "no value (not applicable)", va="center", color="#777777",
                             fontsize=10, transform=ax.get_yaxis_transform())  # fmt: skip
                 continue
             r = hit.iloc[0]
             is_base = baseline_of(c, study.baseline) == c
-            at_point = not dodge or tuple(c[k] for k in grid_keys) == order[0]
             err = None
             if np.isfinite(r["lo"]):
                 err = [[max(r["mean"] - r["lo"], 0)], [max(r["hi"] - r["mean"], 0)]]
@@ -334,7 +336,6 @@ def scenario_comparison(summary: pd.DataFrame, study, out_dir: Path, source: str
             colour = "#777777" if is_base else "black"
             style = {"fmt": "o", "ms": 7}
             if dodge:
-                p = tuple(c[k] for k in grid_keys)
                 style = {"fmt": marker[p], "ms": 6, "mfc": colour if at_point else "white"}
             ax.errorbar(r["mean"], yi, xerr=err, color=colour, capsize=4 if not dodge else 3,
                         lw=2 if at_point else 1.4, **style)  # fmt: skip
@@ -357,12 +358,13 @@ def scenario_comparison(summary: pd.DataFrame, study, out_dir: Path, source: str
         ax.set_visible(False)
     title = f"{study.title}: headline measures by scenario"
     caption = (
-        f"Mean over {study.replicates} replicates per condition with 95% t-intervals (cut at "
-        f"the measure's possible range); dotted line: the baseline ({_baseline_text(study)}); "
-        "dashed line: parity (representation ratio 1). Shares are drawn on their whole 0–1 "
-        "axis, so a small difference looks small."
+        f"Mean over {study.replicates} replicates per condition"
+        + (" (grid points side by side)" if dodge else "")
+        + " with 95% t-intervals (cut at the measure's possible range); dotted line: the "
+        f"baseline ({_baseline_text(study)}); dashed line: parity (representation ratio 1). "
+        "Shares are drawn on their whole 0–1 axis, so a small difference looks small."
     )
-    rect = None
+    layout = {}
     if dodge:
         handles = [
             matplotlib.lines.Line2D([], [], color="black", marker=marker[p], ls="none", ms=7,
@@ -374,10 +376,8 @@ def scenario_comparison(summary: pd.DataFrame, study, out_dir: Path, source: str
         ]  # fmt: skip
         fig.legend(handles=handles, loc="lower center", ncols=len(order), frameon=False,
                    bbox_to_anchor=(0.5, 0.045))  # fmt: skip
-        rect = (0, 0.08, 1, 0.97)
-        caption = caption.replace("per condition", "per condition (grid points side by side)")
-    return save(fig, out_dir, "scenario_comparison", title, caption, source,
-                **({"rect": rect} if rect else {}))  # fmt: skip
+        layout = {"rect": (0, 0.08, 1, 0.97)}  # room for the legend
+    return save(fig, out_dir, "scenario_comparison", title, caption, source, **layout)
 
 
 def _axis_key(study, prefer: str | None = None) -> str:
