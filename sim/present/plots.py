@@ -522,6 +522,11 @@ def _baseline_text(study) -> str:
     )
 
 
+def _point_text(point: Mapping[str, Any]) -> str:
+    """A one-point figure's grid point in words ("Behaviour default"), for its title."""
+    return ", ".join(f"{param_label(k)} {value_label(v)}" for k, v in point.items())
+
+
 def _fixed_point(study) -> dict[str, Any]:
     """The grid point used for figures that show one point: the baseline's, else the first."""
     point = {k: vals[0] for k, vals in study.grid.items()}
@@ -659,8 +664,10 @@ def participation_over_time(yearly: pd.DataFrame, study, out_dir: Path, source: 
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncols=3, frameon=False,
                bbox_to_anchor=(0.5, 0.03))  # fmt: skip
-    title = "Who keeps taking part: participation by stakeholder group over time"
-    where = ", ".join(f"{param_label(k)} {value_label(v)}" for k, v in point.items())
+    where = _point_text(point)
+    title = "Who keeps taking part: participation by stakeholder group over time" + (
+        f" ({where})" if where else ""
+    )
     caption = (
         f"Participation rate (attendances onsite or remote ÷ eligible seats, pooled over "
         f"all forums) per simulated year; mean over {study.replicates} replicates, shaded 95% "
@@ -714,8 +721,8 @@ def _representation_bars(table, study, out_dir: Path, source: str, by_region: bo
     ax.legend(frameon=False, loc="upper right")
     ax.grid(axis="x", visible=False)
     what = "UN region" if by_region else "stakeholder group"
-    title = f"Who is heard: representation ratio by {what}"
-    where = ", ".join(f"{param_label(k)} {value_label(v)}" for k, v in point.items())
+    where = _point_text(point)
+    title = f"Who is heard: representation ratio by {what}" + (f" ({where})" if where else "")
     whose = (
         "All actors (governments and organisations) by home region: a region's"
         if by_region
