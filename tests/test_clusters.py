@@ -1,7 +1,7 @@
 """Studies on real clusters: a single-node SLURM cluster and a local Ray cluster.
 
 Every test runs ``govsim experiment cstd_anchor`` shrunken (2 replicates, 1 year, a small
-population: 6 runs) as a user would, in a subprocess, and compares the study's
+population: 12 runs) as a user would, in a subprocess, and compares the study's
 ``aggregate.parquet`` with a local ``-j 1`` run of the same study, byte for byte.
 
 - SLURM: needs the cluster of ``scripts/slurm_cluster.sh start`` (with accounting, so
@@ -42,7 +42,7 @@ SHRUNKEN = [
     "population.counts.technical=6",
     "population.counts.igo=1",
 ]  # fmt: skip
-RUNS = 6  # 3 scenarios × 2 replicates
+RUNS = 12  # 3 scenarios × 2 behaviours (the study's grid) × 2 replicates
 STUDY_TIMEOUT = 600  # seconds any one `govsim experiment` may take before the test fails
 
 slurm_up = pytest.mark.skipif(
