@@ -482,6 +482,17 @@ def test_slides_keep_headings_with_their_sentences():
     assert second[0] == ("Scenario (continued)", 18, True)  # a section never loses its head
 
 
+def _findings_of(table: pd.DataFrame, study):
+    """The findings of a study's stored table, as `govsim experiment` makes them, and the
+    paired differences they come from."""
+    names = {m.text: m.name for m in study.metrics}
+    grid = list(study.grid)
+    summary = stats.clip_summary(stats.summarise(table, study.metrics, grid), names)
+    diffs = stats.paired_differences(table, study.metrics, study.baseline, grid)
+    diffs = stats.clip_differences(diffs, summary, names, study.baseline, grid)
+    return fnd.study_findings(table, summary, diffs, study), diffs
+
+
 def test_a_design_effect_an_assumption_reverses_is_said_beside_the_headline():
     """Designs compared over a grid key the baseline does not fix (``behaviour``): the
     headline is at the first value, and a measure whose verdict differs at another value
@@ -507,13 +518,7 @@ def test_a_design_effect_an_assumption_reverses_is_said_beside_the_headline():
         t.insert(1, "behaviour", behaviour)
         t["key"] = t["key"] + behaviour
         frames.append(t)
-    table = pd.concat(frames, ignore_index=True)
-    names = {m.text: m.name for m in study.metrics}
-    grid = list(study.grid)
-    summary = stats.clip_summary(stats.summarise(table, study.metrics, grid), names)
-    diffs = stats.paired_differences(table, study.metrics, study.baseline, grid)
-    diffs = stats.clip_differences(diffs, summary, names, study.baseline, grid)
-    found = fnd.study_findings(table, summary, diffs, study)
+    found, diffs = _findings_of(pd.concat(frames, ignore_index=True), study)
     sections = dict(found.sections)
     assert "at behaviour calibrated" in sections["Where"][0]
     headline = " ".join(sections[study.label("cstd_anchor")])
@@ -527,3 +532,44 @@ def test_a_design_effect_an_assumption_reverses_is_said_beside_the_headline():
     # no such section without a grid key left free
     plain = _parse(STUDY2)
     assert fnd.effect_across_grid(diffs, plain) == []
+
+
+def test_a_grid_design_value_an_assumption_reverses_is_said_beside_it():
+    """One scenario over a grid (like ``travel_funding``): a key the baseline fixes is a
+    design choice, and its end-to-end effect is also checked at every value of a key the
+    baseline leaves free (``behaviour``). Where the verdict differs, that value's paired
+    difference follows the headline sentence; where it holds, nothing is added."""
+    study = _parse(
+        "name: one\nquestion: one scenario over a grid\nscenarios: [status_quo]\n"
+        "baseline: {scenario: status_quo, forum.cstd.remote: true}\nreplicates: 8\n"
+        "metrics: [participation_rate@developing_gov, deadlock_rate@cstd]\n"
+        "grid:\n  behaviour: [default, calibrated]\n  forum.cstd.remote: [true, false]\n"
+    )
+    rng = np.random.default_rng(11)
+    frames = []
+    for behaviour, remote_off in (("default", +0.03), ("calibrated", -0.12)):
+        base = rng.normal(0.5, 0.02, 8)
+        deadlock = rng.uniform(0.1, 0.2, 8)
+        for remote, shift in ((True, 0.0), (False, remote_off)):
+            t = _rows({"status_quo": {
+                "participation_rate@developing_gov": list(base + shift + rng.normal(0, 0.002, 8)),
+                "deadlock_rate@cstd": list(deadlock + rng.normal(0, 0.03, 8)),
+            }})  # fmt: skip
+            t.insert(1, "behaviour", behaviour)
+            t.insert(2, "forum.cstd.remote", remote)
+            t["key"] = t["key"] + behaviour + str(remote)
+            frames.append(t)
+    sections = dict(_findings_of(pd.concat(frames, ignore_index=True), study)[0].sections)
+    intro = sections["How the swept parameters move each measure"][0]
+    assert "checked at every value of behaviour" in intro
+    part = " ".join(sections["Participation rate, developing governments"])
+    remote = next(s for s in sections["Participation rate, developing governments"]
+                  if s.startswith("CSTD remote moves it"))  # fmt: skip
+    assert "(+0.03" in remote  # the headline: behaviour default, the fixed point
+    assert "At behaviour calibrated the verdict differs: -0.12" in remote.replace("−", "-")
+    assert "(lower; 95% CI" in remote
+    # behaviour is an assumption, not a design: its own effect is not re-checked
+    assert part.count("the verdict differs") == 1
+    # a measure the design does not move under either behaviour gets no such sentence
+    deadlock = " ".join(sections["Deadlock rate (CSTD)"])
+    assert "CSTD remote (range" in deadlock and "verdict differs" not in deadlock

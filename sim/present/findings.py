@@ -338,63 +338,92 @@ def fixed_point(study) -> dict[str, Any]:
     return point
 
 
+_NO_EFFECT = {"none", "negligible", "identical"}
+"""Verdicts that say the same thing about a design: no effect that matters."""
+_SAY = {"none": "no detectable difference", "negligible": "negligible",
+        "identical": "identical in every replicate"}  # fmt: skip
+
+
+def _line_effect(table, summary, study, m, k, at: dict[str, Any], far=None):
+    """Measure ``m`` along swept key ``k`` through the point ``at`` (the other keys' values).
+
+    Returns ``(means, start, far, difference row)``: the means at each value of ``k``, the
+    point's value, the value compared with it (given, or the farthest mean from it) and
+    the paired difference between the two (``None`` where it cannot be taken).
+    """
+    scen = study.baseline.get("scenario", study.scenarios[0])
+    vals = list(study.grid[k])
+    t = table[table["scenario"] == scen]
+    s = summary[(summary["metric"] == m.text) & (summary["scenario"] == scen)]
+    for kk, vv in at.items():
+        if kk != k:
+            t, s = t[t[kk] == vv], s[s[kk] == vv]
+    means = {v: s[s[k] == v]["mean"] for v in vals}
+    finite = {v: float(x.iloc[0]) for v, x in means.items() if len(x) and np.isfinite(x.iloc[0])}
+    start = at.get(k, vals[0])
+    if len(finite) < 2 or start not in finite:
+        return finite, start, far, None
+    if far is None:
+        far = max(finite, key=lambda v: abs(finite[v] - finite[start]))
+    base = {"scenario": scen, **{kk: vv for kk, vv in at.items() if kk != k}, k: start}
+    grid_keys = list(study.grid)
+    dd = stats.paired_differences(t, [m], base, grid_keys)
+    dd = stats.clip_differences(dd, s, _names(study), base, grid_keys)
+    hit = dd[dd[k] == far].to_dict("records")
+    return finite, start, far, (hit[0] if hit else None)
+
+
+def _same_verdict(a: str, b: str) -> bool:
+    return a == b or (a in _NO_EFFECT and b in _NO_EFFECT)
+
+
 def grid_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tuple[str, list]]:
     """Which swept parameter moves which measure, over which range (others held fixed).
 
     For each measure and swept key, the line through the fixed point (the baseline's
     values of the other keys) is compared end to end with a difference paired by
-    replicate. Parameters that do not move a measure are named in one line.
+    replicate. Parameters that do not move a measure are named in one line. A key the
+    baseline fixes (a design choice) is also compared at every other value of each key
+    the baseline leaves free (an assumption such as ``behaviour``), and where the verdict
+    differs there, that value's difference is said beside it.
     """
-    grid_keys = list(study.grid)
     point = fixed_point(study)
-    scen = study.baseline.get("scenario", study.scenarios[0])
-    names = _names(study)
+    free = [k for k, v in study.grid.items() if len(v) > 1 and k not in study.baseline]
     sections = []
     for m in _ordered_metrics(study):
         moves, still = [], []
-        for k in grid_keys:
-            vals = list(study.grid[k])
-            if len(vals) < 2:
+        for k in [k for k in study.grid if len(study.grid[k]) > 1]:
+            finite, start, far, r = _line_effect(table, summary, study, m, k, point)
+            if not finite or r is None:
+                if len(finite) >= 2:
+                    still.append(_param(k))
                 continue
-            others = {kk: vv for kk, vv in point.items() if kk != k}
-            t = table[table["scenario"] == scen]
-            s = summary[(summary["metric"] == m.text) & (summary["scenario"] == scen)]
-            for kk, vv in others.items():
-                t, s = t[t[kk] == vv], s[s[kk] == vv]
-            if not len(s):
-                continue
-            means = {v: s[s[k] == v]["mean"] for v in vals}
-            means = {v: float(x.iloc[0]) for v, x in means.items() if len(x)}
-            finite = {v: x for v, x in means.items() if np.isfinite(x)}
-            if len(finite) < 2:
-                continue
-            start = point.get(k, vals[0])
-            far = max(finite, key=lambda v: abs(finite[v] - finite.get(start, np.nan)))
-            base = {"scenario": scen, **others, k: start}
-            dd = stats.paired_differences(t, [m], base, grid_keys)
-            dd = stats.clip_differences(dd, s, names, base, grid_keys)
-            hit = dd[dd[k] == far].to_dict("records")
-            if not hit:
-                still.append(_param(k))
-                continue
-            r = hit[0]
             verdict = classify(r["diff"], r["lo"], r["hi"], r["base_mean"])
+            elsewhere = _verdicts_elsewhere(table, summary, study, m, k, point, far, verdict, free)
             lo_v, hi_v = min(finite.values()), max(finite.values())
             if verdict in ("higher", "lower"):
+                vals = list(study.grid[k])
                 path = ", ".join(f"{_num(finite[v])}" for v in vals if v in finite)
                 across = (
                     f"; at {', '.join(_value(v) for v in vals)}: {path}" if len(vals) > 2 else ""
                 )
                 moves.append(
-                    f"{_param(k)} moves it: {_num(finite[start])} at {_value(start)}, "
+                    f"{_param(k)}{_assumed(k, study)} moves it: {_num(finite[start])} at "
+                    f"{_value(start)}, "
                     f"{_num(finite[far])} at {_value(far)} ({_num(r['diff'], True)}"
                     f"{_relative(r['diff'], r['base_mean'])}; 95% CI "
-                    f"{_num(r['lo'], True)} to {_num(r['hi'], True)}){across}."
+                    f"{_num(r['lo'], True)} to {_num(r['hi'], True)}){across}.{elsewhere}"
                 )
             elif verdict == "no_spread":
                 moves.append(
                     f"{_param(k)}: {_num(r['diff'], True)} between {_value(start)} and "
-                    f"{_value(far)} in every replicate — no spread, so no finding."
+                    f"{_value(far)} in every replicate — no spread, so no finding.{elsewhere}"
+                )
+            elif elsewhere:
+                moves.append(
+                    f"{_param(k)}: {_say(verdict)} between {_value(start)} and {_value(far)} "
+                    f"({_num(r['diff'], True)}; 95% CI {_num(r['lo'], True)} to "
+                    f"{_num(r['hi'], True)}).{elsewhere}"
                 )
             else:
                 still.append(f"{_param(k)} (range {_num(lo_v)}–{_num(hi_v)})")
@@ -407,17 +436,50 @@ def grid_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tup
             sections.append((m.label, sentences))
     if sections:
         held = ", ".join(f"{_param(k)} {_value(v)}" for k, v in point.items())
+        checked = (
+            f" A design choice's verdict is also checked at every value of "
+            f"{' and '.join(_param(k) for k in free)}, which the baseline leaves free; where "
+            "it differs, that value's difference follows it."
+            if free else ""
+        )  # fmt: skip
         sections.insert(0, ("How the swept parameters move each measure", [
             f"Each parameter is varied alone, the others held at the baseline's values "
             f"({held}); a change is paired by replicate between the baseline's value and "
-            "the value farthest from it. Every grid point is in summary.csv."]))  # fmt: skip
+            f"the value farthest from it. Every grid point is in summary.csv.{checked}"
+        ]))  # fmt: skip
     return sections
 
 
-_NO_EFFECT = {"none", "negligible", "identical"}
-"""Verdicts that say the same thing about a design: no effect that matters."""
-_SAY = {"none": "no detectable difference", "negligible": "negligible",
-        "identical": "identical in every replicate"}  # fmt: skip
+def _assumed(key: str, study) -> str:
+    """', which the baseline leaves free,' after such a key (e.g. ``behaviour``) in a study
+    whose baseline fixes other grid keys: it is the setting, not a design being compared."""
+    designs = any(k in study.baseline for k in study.grid)
+    return ", which the baseline leaves free," if designs and key not in study.baseline else ""
+
+
+def _say(verdict: str) -> str:
+    return _SAY.get(verdict, verdict)
+
+
+def _verdicts_elsewhere(table, summary, study, m, k, point, far, verdict, free) -> str:
+    """Where the change of design key ``k`` (start -> ``far``) has another verdict at another
+    value of a free key, that difference as a sentence; '' where it holds (or k is free)."""
+    if k not in study.baseline:
+        return ""
+    parts = []
+    for f in [f for f in free if f != k]:
+        for fv in [v for v in study.grid[f] if v != point[f]]:
+            _, start, _, r = _line_effect(table, summary, study, m, k, {**point, f: fv}, far)
+            if r is None:
+                continue
+            there = classify(r["diff"], r["lo"], r["hi"], r["base_mean"])
+            if there != "undefined" and not _same_verdict(there, verdict):
+                parts.append(
+                    f" At {_param(f)} {_value(fv)} the verdict differs: "
+                    f"{_num(r['diff'], True)} from {_value(start)} to {_value(far)} "
+                    f"({_say(there)}; 95% CI {_num(r['lo'], True)} to {_num(r['hi'], True)})."
+                )
+    return "".join(parts)
 
 
 def effect_across_grid(diffs: pd.DataFrame, study) -> list[tuple[str, list[str]]]:
@@ -458,7 +520,7 @@ def effect_across_grid(diffs: pd.DataFrame, study) -> list[tuple[str, list[str]]
                 for v in vals:
                     r, x = rows[v], verdicts[v]
                     ci = f"95% CI {_num(r['lo'], True)} to {_num(r['hi'], True)}"
-                    parts.append(f"{_num(r['diff'], True)} at {_value(v)} ({_SAY.get(x, x)}; {ci})")
+                    parts.append(f"{_num(r['diff'], True)} at {_value(v)} ({_say(x)}; {ci})")
                 depends.append(f"{m.label}: " + "; ".join(parts) + ".")
             sentences = depends
             if holds:

@@ -149,7 +149,7 @@ def save(
     ``rect`` is the area :meth:`~matplotlib.figure.Figure.tight_layout` fills (None: the
     figure is already laid out).
     """
-    fig.suptitle(_wrap(title, 110), x=0.01, ha="left", fontweight="bold")
+    fig.suptitle(_wrap(title, 100), x=0.01, ha="left", fontweight="bold")
     fig.text(0.01, 0.005, source, ha="left", va="bottom", fontsize=9, color="#555555")
     if rect is not None:
         fig.tight_layout(rect=rect)
@@ -580,8 +580,8 @@ def metric_vs_parameter(
     handles, labels = axes.flat[0].get_legend_handles_labels()
     if len(labels) > 1:  # inside the first panel: a figure legend collided with the title
         axes.flat[0].legend(handles, labels, frameon=False, loc="best")
-    title = f"{study.title}: the measures against {param_label(x)}"
-    held = ", ".join(f"{param_label(k)} {value_label(v)}" for k, v in fixed.items())
+    held = _point_text(fixed)
+    title = f"{study.title}: the measures against {param_label(x)}" + (f" ({held})" if held else "")
     caption = (
         f"Mean over {study.replicates} replicates at each value of {param_label(x)} "
         f"(shaded: 95% t-interval)" + (f"; {held}." if held else ".")
@@ -626,8 +626,10 @@ def heatmap(
     fig.subplots_adjust(left=0.11, right=0.84, bottom=0.14, top=0.86, wspace=0.25)
     cb = fig.colorbar(im, cax=fig.add_axes((0.87, 0.14, 0.018, 0.72)))
     cb.set_label(_wrap(f"{metric.label} ({metric.unit})", 50))
-    title = f"{metric.label}: {param_label(x)} × {param_label(y)}"
-    fixed = ", ".join(f"{param_label(k)} {value_label(v)}" for k, v in others.items())
+    fixed = _point_text(others)
+    title = f"{metric.label}: {param_label(x)} × {param_label(y)}" + (
+        f" ({fixed})" if fixed else ""
+    )
     caption = f"Mean over {study.replicates} replicates in each cell" + (
         f" ({fixed})." if fixed else "."
     )
