@@ -162,6 +162,31 @@ def test_comparison_study_runs_exactly_settings_a_and_b():
     assert study.baseline == dd.condition_of(study, a, 0)
 
 
+def test_the_behaviour_lever_is_one_grid_key_and_its_runs_are_the_settings_own():
+    """The attendance behaviour is a config group: B runs the calibrated config (its fitted
+    travel cost), and an A/B study sweeps it as one key by name, not the dozen parameters
+    it sets (2 conditions, not 2^12); each condition's runs are that setting's own config.
+    The same behaviour in A and B is a common override, not a grid key."""
+    a = dd.Levers(years=2, seed=3)
+    b = a.set(behaviour="calibrated")
+    fitted = dd.scenario_config("status_quo", ("behaviour=calibrated",))
+    assert b.model().config.behaviour.travel_cost_scale == fitted.behaviour.travel_cost_scale
+    assert a.model().config.behaviour.travel_cost_scale != fitted.behaviour.travel_cost_scale
+    assert "calibrated behaviour" in b.describe()
+    study = parse_study(dd.comparison_study_text(a, b, 2))
+    assert {k: list(v) for k, v in study.grid.items()} == {"behaviour": ["default", "calibrated"]}
+    specs = expand(study)
+    assert len(specs) == 2 * 2
+    for which, lev in ((0, a), (1, b)):
+        cond = dd.condition_of(study, lev, which)
+        mine = [s for s in specs if s.grid["behaviour"] == cond["behaviour"]]
+        assert [s.key for s in mine] == [run_key(_config_of(lev), 3, r) for r in range(2)]
+    c = b.set(polarization=1.5)
+    both = parse_study(dd.comparison_study_text(b, c, 2))
+    assert set(both.grid) == {"behaviour.polarization"}
+    assert "behaviour=calibrated" in both.overrides
+
+
 def test_comparison_effects_equal_govsim_experiment_on_the_saved_study(tmp_path):
     """The dashboard's design effects are ``differences.csv`` of ``govsim experiment``,
     clipped intervals included (policy coverage, a share, starts at 0 under A here and its
@@ -351,6 +376,22 @@ def test_dashboard_in_headless_chromium(dashboard_server, tmp_path):
             assert "month 3 of 120" in one.inner_text("body")
             assert "month 1 of 120" in two.inner_text("body")
             assert "month 3 of" not in two.inner_text("body")
+
+            # session two's attendance behaviour lever: calibrated, applied by Reset; then
+            # back to default, which the comparison's Reset below applies
+            def choose_behaviour(name: str) -> None:
+                two.get_by_label("Attendance behaviour").click(force=True)
+                option = two.get_by_role("option", name=name, exact=True)
+                option.click()
+                option.wait_for(state="hidden")  # a click while the menu closes is swallowed
+
+            choose_behaviour("calibrated")
+            two.get_by_text("The levers differ from the run shown").wait_for()
+            two.get_by_role("button", name="Reset").click()
+            two.get_by_text("calibrated behaviour").first.wait_for()
+            assert "month 0 of 120" in two.inner_text("body")
+            assert "behaviour=calibrated" in two.inner_text("body")  # the run's command line
+            choose_behaviour("default")
 
             # export from session one: the representation chart as PNG, its data as CSV
             png = _download(one, "PNG", tmp_path)

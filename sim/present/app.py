@@ -45,6 +45,7 @@ from sim.present.dashboard_data import (
     DashboardModel,
     Levers,
     bands_figure,
+    behaviour_choices,
     cache_folder,
     chart_export,
     chart_png,
@@ -169,6 +170,8 @@ def LeverPanel(levers: solara.Reactive[Levers]):
                   value=v.remote, on_value=setter("remote"))  # fmt: skip
     solara.Select("Formal mandate (UNGA/ECOSOC)", values=[AS_IN_SCENARIO, "on", "off"],
                   value=v.mandate, on_value=setter("mandate"))  # fmt: skip
+    solara.Select("Attendance behaviour (an assumption: see both)", values=behaviour_choices(),
+                  value=v.behaviour, on_value=setter("behaviour"))  # fmt: skip
     _slider(f"Polarization: {v.polarization:.1f} × the calibrated distance", v.polarization,
             setter("polarization"), 0.0, 3.0, 0.1)  # fmt: skip
     _slider(f"Horizon: {v.years} years", v.years, setter("years"), 1, 20)

@@ -82,6 +82,12 @@ def decision_rules() -> list[str]:
     return list(RULES["decision"])
 
 
+def behaviour_choices() -> list[str]:
+    """The attendance behaviours in ``configs/behaviour/`` (``default`` first)."""
+    names = sorted(p.stem for p in (CONFIG_DIR / "behaviour").glob("*.yaml"))
+    return sorted(names, key=lambda n: n != "default")
+
+
 def forum_choices() -> list[str]:
     """The forum presets in ``configs/forum/`` (scenarios mount them under the same key)."""
     return sorted(p.stem for p in (CONFIG_DIR / "forum").glob("*.yaml"))
@@ -173,6 +179,10 @@ class Levers:
         The forum the forum levers redesign.
     decision_rule, threshold, funded_slots, remote, mandate
         That forum's design; "as in scenario" (``funded_slots`` < 0) keeps the scenario's.
+    behaviour
+        The attendance behaviour (a ``configs/behaviour/`` group): ``default``, or
+        ``calibrated`` (fitted on IGF attendance; ``docs/participation.md`` 3a says where
+        each fits the records). An assumption, not a design: compare designs under both.
     polarization
         Distance between developed and developing governments' positions (1 = calibrated).
     years, seed
@@ -186,6 +196,7 @@ class Levers:
     funded_slots: int = -1
     remote: str = AS_IN_SCENARIO
     mandate: str = AS_IN_SCENARIO
+    behaviour: str = "default"
     polarization: float = 1.0
     years: int = 10
     seed: int = 0
@@ -194,13 +205,19 @@ class Levers:
         """A copy with ``changes``."""
         return replace(self, **changes)
 
+    def group(self) -> tuple[str, ...]:
+        """The behaviour group as a Hydra override (none for ``default``, the primary's)."""
+        return () if self.behaviour == "default" else (f"behaviour={self.behaviour}",)
+
     def base(self) -> GovsimConfig:
-        return scenario_config(self.scenario_name)
+        """The scenario under the chosen behaviour: what the other levers change."""
+        return scenario_config(self.scenario_name, self.group())
 
     def overrides(self) -> list[str]:
         """Every lever as a Hydra override of the scenario (horizon and seed excepted)."""
         base = self.base()
-        out = lever_overrides(
+        out = [*self.group()]
+        out += lever_overrides(
             base, self.forum, self.decision_rule, self.threshold, self.funded_slots, self.remote
         )
         out += mandate_overrides(base, self.forum, self.mandate)[0]
@@ -216,6 +233,8 @@ class Levers:
         )
         mandate = mandate_overrides(base, self.forum, self.mandate)[1]
         out += [mandate] if mandate else []
+        if self.behaviour != "default":
+            out.insert(0, f"{self.behaviour} behaviour")
         if not np.isclose(self.polarization, base.behaviour.polarization):
             out.append(f"polarization {self.polarization:g}")
         return out
@@ -247,17 +266,18 @@ class DashboardModel(GovernanceModel):
         funded_slots: int = -1,
         remote: str = AS_IN_SCENARIO,
         mandate: str = AS_IN_SCENARIO,
+        behaviour: str = "default",
         polarization: float = 1.0,
         years: int = 10,
         seed: int = 0,
     ) -> None:
         self.levers = Levers(scenario_name, forum, decision_rule, threshold, funded_slots,
-                             remote, mandate, polarization, years, seed)  # fmt: skip
+                             remote, mandate, behaviour, polarization, years, seed)  # fmt: skip
         self.scenario_name = scenario_name
         self.forum = forum
         self.polarization = polarization
         self.seed = seed
-        base = scenario_config(scenario_name)
+        base = self.levers.base()
         self.notice = None
         if forum not in base.forum:
             self.notice = (
@@ -665,11 +685,13 @@ def comparison_study(a: Levers, b: Levers, replicates: int) -> dict[str, Any]:
     A and B share the replicates' seeds (root seed = A's seed; common random
     numbers). Scenarios: A's, and B's if different. The keys whose values differ
     between A and B become grid keys with values [A's, B's] (one per forum, see
-    :func:`_grid`); the rest are common overrides. The baseline is A's condition,
+    :func:`_grid`; the behaviour group is one key, ``behaviour``, whatever parameters it
+    sets); the rest are common overrides. The baseline is A's condition,
     so ``govsim experiment`` reports B − A. With k grid keys the grid has 2^k points
     per scenario: the mixed points are run too, and A and B are two of them.
     """
     (ka, da), (kb, db) = _split(a.overrides()), _split(b.overrides())
+    ka.pop("behaviour", None), kb.pop("behaviour", None)  # a group: one grid key, by its name
     if sorted(da) != sorted(db):
         raise ComparisonError(
             "A study file cannot remove a mandate link for one setting only: "
@@ -687,6 +709,10 @@ def comparison_study(a: Levers, b: Levers, replicates: int) -> dict[str, Any]:
         else:
             differ[k] = (va, vb)
     grid = _grid(differ)
+    if a.behaviour != b.behaviour:
+        grid = {"behaviour": [a.behaviour, b.behaviour], **grid}
+    elif a.behaviour != "default":
+        common.insert(0, f"behaviour={a.behaviour}")
     if a.years != b.years:
         grid["years"] = [a.years, b.years]
     scen = [a.scenario_name] + ([b.scenario_name] if b.scenario_name != a.scenario_name else [])
