@@ -691,7 +691,8 @@ def comparison_study(a: Levers, b: Levers, replicates: int) -> dict[str, Any]:
     per scenario: the mixed points are run too, and A and B are two of them.
     """
     (ka, da), (kb, db) = _split(a.overrides()), _split(b.overrides())
-    ka.pop("behaviour", None), kb.pop("behaviour", None)  # a group: one grid key, by its name
+    for k in (ka, kb):  # the behaviour group: one grid key by its name (below), not its keys
+        k.pop("behaviour", None)
     if sorted(da) != sorted(db):
         raise ComparisonError(
             "A study file cannot remove a mandate link for one setting only: "

@@ -331,13 +331,6 @@ def _condition_text(row, study, grid_keys, fixed) -> str:
     return ", ".join(parts) or study.label(row["scenario"])
 
 
-def fixed_point(study) -> dict[str, Any]:
-    """The grid point a study's one-point views use: the baseline's values, else the first."""
-    point = {k: vals[0] for k, vals in study.grid.items()}
-    point.update({k: v for k, v in study.baseline.items() if k != "scenario"})
-    return point
-
-
 _NO_EFFECT = {"none", "negligible", "identical"}
 """Verdicts that say the same thing about a design: no effect that matters."""
 _SAY = {"none": "no detectable difference", "negligible": "negligible",
@@ -373,8 +366,19 @@ def _line_effect(table, summary, study, m, k, at: dict[str, Any], far=None):
     return finite, start, far, (hit[0] if hit else None)
 
 
-def _same_verdict(a: str, b: str) -> bool:
-    return a == b or (a in _NO_EFFECT and b in _NO_EFFECT)
+def _kind(verdict: str) -> str:
+    """A verdict, with every "no effect that matters" verdict as one ("none")."""
+    return "none" if verdict in _NO_EFFECT else verdict
+
+
+def _free_keys(study) -> list[str]:
+    """Swept keys (more than one value) the baseline leaves free, e.g. ``behaviour``."""
+    return [k for k, v in study.grid.items() if len(v) > 1 and k not in study.baseline]
+
+
+def _point_words(point: dict[str, Any]) -> str:
+    """A grid point in words: "behaviour default, IGF remote on"."""
+    return ", ".join(f"{_param(k)} {_value(v)}" for k, v in point.items())
 
 
 def grid_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tuple[str, list]]:
@@ -387,8 +391,8 @@ def grid_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tup
     the baseline leaves free (an assumption such as ``behaviour``), and where the verdict
     differs there, that value's difference is said beside it.
     """
-    point = fixed_point(study)
-    free = [k for k, v in study.grid.items() if len(v) > 1 and k not in study.baseline]
+    point = stats.fixed_point(study)
+    free = _free_keys(study)
     sections = []
     for m in _ordered_metrics(study):
         moves, still = [], []
@@ -435,7 +439,7 @@ def grid_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tup
         if sentences:
             sections.append((m.label, sentences))
     if sections:
-        held = ", ".join(f"{_param(k)} {_value(v)}" for k, v in point.items())
+        held = _point_words(point)
         checked = (
             f" A design choice's verdict is also checked at every value of "
             f"{' and '.join(_param(k) for k in free)}, which the baseline leaves free; where "
@@ -473,7 +477,7 @@ def _verdicts_elsewhere(table, summary, study, m, k, point, far, verdict, free) 
             if r is None:
                 continue
             there = classify(r["diff"], r["lo"], r["hi"], r["base_mean"])
-            if there != "undefined" and not _same_verdict(there, verdict):
+            if there != "undefined" and _kind(there) != _kind(verdict):
                 parts.append(
                     f" At {_param(f)} {_value(fv)} the verdict differs: "
                     f"{_num(r['diff'], True)} from {_value(start)} to {_value(far)} "
@@ -494,10 +498,10 @@ def effect_across_grid(diffs: pd.DataFrame, study) -> list[tuple[str, list[str]]
     where a design effect that an assumption (e.g. ``behaviour``) reverses is said.
     """
     scen_base = study.baseline.get("scenario", study.scenarios[0])
-    keys = [k for k, v in study.grid.items() if len(v) > 1 and k not in study.baseline]
+    keys = _free_keys(study)
     if len(study.scenarios) < 2 or not keys or not len(diffs):
         return []
-    point = fixed_point(study)
+    point = stats.fixed_point(study)
     sections = []
     for scen in [s for s in study.scenarios if s != scen_base]:
         for k in keys:
@@ -513,7 +517,7 @@ def effect_across_grid(diffs: pd.DataFrame, study) -> list[tuple[str, list[str]]
                                         rows[v]["base_mean"]) for v in vals}  # fmt: skip
                 if len(vals) < 2 or "undefined" in verdicts.values() or m.name == GAP_START:
                     continue
-                if len({"none" if x in _NO_EFFECT else x for x in verdicts.values()}) == 1:
+                if len({_kind(x) for x in verdicts.values()}) == 1:
                     holds.append(_lower(m.label))
                     continue
                 parts = []
@@ -631,8 +635,8 @@ def study_findings(
     gap = _starting_gap(table, study)
     if study.grid:
         if len(study.scenarios) > 1:
-            point = fixed_point(study)
-            held = ", ".join(f"{_param(k)} {_value(v)}" for k, v in point.items())
+            point = stats.fixed_point(study)
+            held = _point_words(point)
             across = effect_across_grid(diffs, study)
             f.sections.append(("Where", [
                 f"Each design is compared with {_baseline_name(study)} at {held} (the "

@@ -33,7 +33,13 @@ import pandas as pd  # noqa: E402
 from sim.model.config import GROUP_LABELS, GROUPS, REGIONS, as_config  # noqa: E402
 from sim.model.forums import agenda_of, resolve_links  # noqa: E402
 from sim.studies.spec import Metric
-from sim.studies.stats import baseline_of, clip_summary, measure_range, summarise
+from sim.studies.stats import (
+    baseline_of,
+    clip_summary,
+    fixed_point,
+    measure_range,
+    summarise,
+)
 
 OKABE_ITO = {
     "black": "#000000",
@@ -301,7 +307,7 @@ def scenario_comparison(summary: pd.DataFrame, study, out_dir: Path, source: str
     if dodge:
         labels = [study.label(s) for s in scenarios]
         home = dict(zip(scenarios, np.arange(len(scenarios))[::-1], strict=True))
-        fixed = tuple(_fixed_point(study).get(k) for k in grid_keys)
+        fixed = tuple(fixed_point(study).get(k) for k in grid_keys)
         order = [fixed, *[p for p in points if p != fixed]] if fixed in points else points
         step = 0.7 / len(order)
         shift = {p: (len(order) - 1) / 2 * step - j * step for j, p in enumerate(order)}
@@ -396,7 +402,7 @@ def _axis_key(study, prefer: str | None = None) -> str:
 
 def _line_means(summary: pd.DataFrame, study, metric, key: str) -> dict[Any, float]:
     """Means of ``metric`` along ``key`` with the other keys at the fixed point."""
-    point = _fixed_point(study)
+    point = fixed_point(study)
     scen = study.baseline.get("scenario", study.scenarios[0])
     d = summary[(summary["metric"] == metric.text) & (summary["scenario"] == scen)]
     for k, v in point.items():
@@ -434,7 +440,7 @@ def grid_overview(summary: pd.DataFrame, study, out_dir: Path, source: str) -> F
     """A grid study's measures at a glance: each measure against the swept parameter that
     moves it most, one line per value of a second parameter (or per scenario), the other
     parameters at the baseline's values; 95% bands; the baseline condition starred."""
-    point = _fixed_point(study)
+    point = fixed_point(study)
     metrics = list(study.metrics)
     rows, cols = _grid(len(metrics))
     fig, axes = plt.subplots(rows, cols, figsize=SLIDE, squeeze=False)
@@ -527,13 +533,6 @@ def _point_text(point: Mapping[str, Any]) -> str:
     return ", ".join(f"{param_label(k)} {value_label(v)}" for k, v in point.items())
 
 
-def _fixed_point(study) -> dict[str, Any]:
-    """The grid point used for figures that show one point: the baseline's, else the first."""
-    point = {k: vals[0] for k, vals in study.grid.items()}
-    point.update({k: v for k, v in study.baseline.items() if k != "scenario"})
-    return point
-
-
 def metric_vs_parameter(
     summary: pd.DataFrame, study, spec: Mapping[str, Any], out_dir: Path, source: str
 ) -> Figure:
@@ -542,7 +541,7 @@ def metric_vs_parameter(
     texts = spec.get("metrics") or [m.text for m in study.metrics]
     metrics = [m for m in study.metrics if m.text in texts]
     others = [k for k in study.grid if k != x]
-    fixed = {k: v for k, v in _fixed_point(study).items() if k in others[1:]}
+    fixed = {k: v for k, v in fixed_point(study).items() if k in others[1:]}
     others = others[:1]
     rows, cols = _grid(len(metrics))
     fig, axes = plt.subplots(rows, cols, figsize=SLIDE, squeeze=False)
@@ -596,7 +595,7 @@ def heatmap(
     x, y = spec["x"], spec["y"]
     metric = next(m for m in study.metrics if m.text == spec.get("metric", study.metrics[0].text))
     d = summary[summary["metric"] == metric.text]
-    others = {k: v for k, v in _fixed_point(study).items() if k not in (x, y)}
+    others = {k: v for k, v in fixed_point(study).items() if k not in (x, y)}
     for k, v in others.items():
         d = d[d[k] == v]
     n = len(study.scenarios)
@@ -639,7 +638,7 @@ def heatmap(
 
 def participation_over_time(yearly: pd.DataFrame, study, out_dir: Path, source: str) -> Figure:
     """Participation rate per year by stakeholder group, one panel per scenario."""
-    point = _fixed_point(study)
+    point = fixed_point(study)
     d = yearly
     for k, v in point.items():
         d = d[d[k] == v]
@@ -692,7 +691,7 @@ def representation_by_region(table: pd.DataFrame, study, out_dir: Path, source: 
 
 def _representation_bars(table, study, out_dir: Path, source: str, by_region: bool) -> Figure:
 
-    point = _fixed_point(study)
+    point = fixed_point(study)
     t = table
     for k, v in point.items():
         t = t[t[k] == v]
@@ -752,7 +751,7 @@ FORUM_PANELS = [
 def forum_comparison(table: pd.DataFrame, study, out_dir: Path, source: str) -> Figure:
     """The forums side by side: a few measures per forum, bars per scenario, 95% intervals."""
 
-    point = _fixed_point(study)
+    point = fixed_point(study)
     t = table
     for k, v in point.items():
         t = t[t[k] == v]
@@ -848,7 +847,7 @@ def issue_forum_matrix(
     binding forums may take up but on which none adopted anything is an outcome gap.
     """
     cfgs = meta.get("scenario_configs") or {}
-    point = _fixed_point(study)
+    point = fixed_point(study)
     t = table[table["metric"] == "adoptions"] if "metric" in table else table.iloc[0:0]
     for k, v in point.items():
         if k in t:

@@ -99,6 +99,13 @@ def baseline_of(condition: Mapping[str, Any], baseline: Mapping[str, Any]) -> di
     return out
 
 
+def fixed_point(study) -> dict[str, Any]:
+    """The grid point a study's one-point views use: the baseline's values, else the first."""
+    point = {k: vals[0] for k, vals in study.grid.items()}
+    point.update({k: v for k, v in study.baseline.items() if k != "scenario"})
+    return point
+
+
 def paired_differences(
     table: pd.DataFrame,
     metrics: Sequence[Any],
