@@ -529,6 +529,11 @@ def test_a_design_effect_an_assumption_reverses_is_said_beside_the_headline():
     held = next(s for s in across if s.startswith("The same verdict"))
     assert "participation rate, developing governments" in held
     assert "attainment gap" not in held.lower().replace("the same verdict at every behaviour", "")
+    # the designs are scenarios, so the grid section claims no per-design check of its own
+    intro = sections["How the swept parameters move each measure"][0]
+    assert "checked at every value" not in intro and "leaves free" not in " ".join(
+        s for _, ss in found.sections for s in ss if s.startswith("behaviour")
+    )
     # no such section without a grid key left free
     plain = _parse(STUDY2)
     assert fnd.effect_across_grid(diffs, plain) == []

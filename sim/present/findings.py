@@ -392,7 +392,9 @@ def grid_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tup
     differs there, that value's difference is said beside it.
     """
     point = stats.fixed_point(study)
-    free = _free_keys(study)
+    # the keys the baseline leaves free are the setting (an assumption) only where it fixes
+    # others, the design choices; then each design's verdict is checked at every free value
+    free = _free_keys(study) if any(k in study.baseline for k in study.grid) else []
     sections = []
     for m in _ordered_metrics(study):
         moves, still = [], []
@@ -411,9 +413,9 @@ def grid_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tup
                 across = (
                     f"; at {', '.join(_value(v) for v in vals)}: {path}" if len(vals) > 2 else ""
                 )
+                setting = ", which the baseline leaves free," if k in free else ""
                 moves.append(
-                    f"{_param(k)}{_assumed(k, study)} moves it: {_num(finite[start])} at "
-                    f"{_value(start)}, "
+                    f"{_param(k)}{setting} moves it: {_num(finite[start])} at {_value(start)}, "
                     f"{_num(finite[far])} at {_value(far)} ({_num(r['diff'], True)}"
                     f"{_relative(r['diff'], r['base_mean'])}; 95% CI "
                     f"{_num(r['lo'], True)} to {_num(r['hi'], True)}){across}.{elsewhere}"
@@ -452,13 +454,6 @@ def grid_findings(table: pd.DataFrame, summary: pd.DataFrame, study) -> list[tup
             f"the value farthest from it. Every grid point is in summary.csv.{checked}"
         ]))  # fmt: skip
     return sections
-
-
-def _assumed(key: str, study) -> str:
-    """', which the baseline leaves free,' after such a key (e.g. ``behaviour``) in a study
-    whose baseline fixes other grid keys: it is the setting, not a design being compared."""
-    designs = any(k in study.baseline for k in study.grid)
-    return ", which the baseline leaves free," if designs and key not in study.baseline else ""
 
 
 def _say(verdict: str) -> str:
