@@ -159,6 +159,8 @@ class Delegate(Actor):
         u_on = benefit * d_on**alpha - b.cost_aversion * unit / float(pop.resources[i]) * max(
             d_on - funded, 0.0
         )
+        if role == MEMBER and self.has_mission(mt):  # its mission's routine work
+            u_on += b.mission_duty
         u_re = benefit * remote_factor * d_re**alpha - b.remote_cost * subsidy * d_re
         u_re -= f.remote_fixed_cost  # a cost of joining remotely at all
         if f.attendance == "everyone_onsite":
@@ -181,7 +183,7 @@ class Delegate(Actor):
 
     def travel_index(self, mt: Meeting) -> float:
         """Per-delegate travel index to the venue: distance, at home, or mission staff."""
-        pop, i, b, f, v = self.model.pop, self.index, mt.behaviour, mt.forum, mt.venue
+        pop, i, b, v = self.model.pop, self.index, mt.behaviour, mt.venue
         c = int(pop.country[i])
         if c == v.country:
             index = b.local_cost
@@ -193,9 +195,15 @@ class Delegate(Actor):
                  + math.cos(lat) * math.cos(la2) * math.sin((lo2 - lon) / 2) ** 2)  # fmt: skip
             km = 2 * venues.EARTH_KM * math.asin(math.sqrt(h))
             index = (max(km, venues.SHORTEST_KM) / venues.LONGEST_KM) ** b.distance_exponent
-        if f.mission_city and pop.group[i] <= 1 and venues._arrays()[f.mission_city][c]:
+        if self.has_mission(mt):
             index = min(index, b.mission_cost)
         return index
+
+    def has_mission(self, mt: Meeting) -> bool:
+        """A state with a permanent mission in the meeting's city."""
+        pop, i, f = self.model.pop, self.index, mt.forum
+        city = f.mission_city
+        return bool(city) and pop.group[i] <= 1 and bool(venues._arrays()[city][pop.country[i]])
 
     @staticmethod
     def delegation(benefit: float, unit: float, cap: float, payable: float, alpha: float):

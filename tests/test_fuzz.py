@@ -104,6 +104,7 @@ EXAMPLE_KEY = {
     "behaviour.distance_exponent": "behaviour.distance_exponent",
     "behaviour.local_cost": "behaviour.local_cost",
     "behaviour.mission_cost": "behaviour.mission_cost",
+    "behaviour.mission_duty": "behaviour.mission_duty",
     "behaviour.home_capacity": "behaviour.home_capacity",
     "behaviour.host_delegation": "behaviour.host_delegation",
     "behaviour.host_elasticity": "behaviour.host_elasticity",

@@ -629,8 +629,14 @@ def calibrated_yaml(study: CalibrationStudy, estimates: Mapping[str, float], not
 
 
 def write_outputs(study: CalibrationStudy, result: CalibrationResult, out: Path,
-                  config_path: Path | None) -> None:  # fmt: skip
-    """Write the parameter and fit tables (CSV + Parquet) and the config (figure: present layer)."""
+                  config_path: Path | None,
+                  second_stage: Mapping[str, float] | None = None) -> None:  # fmt: skip
+    """Write the parameter and fit tables (CSV + Parquet) and the config (figure: present layer).
+
+    ``second_stage``: values chosen after the fit, at its estimate, against other records
+    (``behaviour.mission_duty``: the GA's recorded votes); written to the config with the
+    estimates and named in its header.
+    """
 
     out.mkdir(parents=True, exist_ok=True)
     errors = meeting_errors(result.fit_table)
@@ -664,7 +670,11 @@ def write_outputs(study: CalibrationStudy, result: CalibrationResult, out: Path,
             "Estimates (sd over refits with independent streams):\n"
             + "\n".join(f"  {k} = {v:.4g} (sd {sd[k]:.2g})" for k, v in est.items())
         )
-        config_path.write_text(calibrated_yaml(study, est, note))
+        second_stage = dict(second_stage or {})
+        if second_stage:
+            note += "\nChosen at the estimate against other records (not fitted to the IGF):\n" + (
+                "\n".join(f"  {k} = {v:.4g}" for k, v in second_stage.items()))  # fmt: skip
+        config_path.write_text(calibrated_yaml(study, {**est, **second_stage}, note))
 
 
 def observed_host_shares(table: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from sim.analysis.calibration import (
 from sim.model import venue
 from sim.model.compose import load_config
 from sim.model.config import REGIONS, ForumConfig
+from sim.resources import DATA_DIR
 
 MODES = ("onsite", "remote")
 
@@ -226,32 +227,78 @@ class _AllMeetings(IGFObservedModel):
         return res
 
 
-def remote_cost_profile(
+def ga_highest_vote() -> int:
+    """The most states voting in a recorded GA plenary vote (``sim/data/unga_votes.csv``)."""
+    return int(pd.read_csv(DATA_DIR / "unga_votes.csv", comment="#")["voting"].max())
+
+
+def ga_mean_present(
+    behaviour: str = "default", overrides: Sequence[str] = (), replicates: int = 4, years: int = 3
+) -> float:
+    """Mean member states present per General Assembly plenary (status quo; the runs of
+    :func:`least_mission_duty`)."""
+    t = meeting_attendance("unga", behaviour, replicates, years, "status_quo", overrides)
+    return float(t["members_onsite_mean"].mean())
+
+
+def least_mission_duty(
+    behaviour: str = "default",
+    overrides: Sequence[str] = (),
+    step: float = 0.05,
+    stop: float = 5.0,
+    replicates: int = 4,
+    years: int = 3,
+) -> float:
+    """The least ``behaviour.mission_duty`` on a ``step`` grid at which the General Assembly's
+    mean attendance reaches its highest recorded vote.
+
+    Recorded votes count the states voting, a lower bound on those present at that plenary
+    (``sim/data/unga_votes.csv``, 166-182); the model's attendance barely varies between
+    plenaries, so its mean must reach the highest. Status quo, ``replicates`` runs of
+    ``years`` years, the same streams at every value; bisection over the grid (attendance
+    rises with the duty). ECOSOC's recorded votes are not used: they check the value.
+    """
+    target = ga_highest_vote()
+
+    def present(i: int) -> float:
+        duty = f"behaviour.mission_duty={round(i * step, 10)}"
+        return ga_mean_present(behaviour, [*overrides, duty], replicates, years)
+
+    lo, hi = 0, int(round(stop / step))
+    if present(hi) < target:
+        raise ValueError(f"mission_duty {stop} does not bring the GA to {target:.0f} states")
+    while lo < hi:  # invariant: present(hi) >= target
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if present(mid) >= target else (mid + 1, hi)
+    return round(hi * step, 10)
+
+
+def attendance_profile(
+    key: str,
     values: Sequence[float],
     forum: str = "gac",
     behaviour: str = "calibrated",
     replicates: int = 3,
     years: int = 2,
+    scenario: str = "status_quo",
     overrides: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Members remote and onsite per meeting of ``forum`` at each ``forum.remote_fixed_cost``.
+    """Members onsite and remote per meeting of ``forum`` at each value of config ``key``.
 
-    One row per value: the mean over meetings and replicates of members remote and members
-    onsite, with the lowest and highest meeting mean. The same streams at every value
-    (:func:`meeting_attendance`), so the rows differ by the cost only. This is how the
-    GAC's value was chosen against its pre-2020 communiques (docs/participation.md §3).
+    One row per value (column ``value``): the mean over meetings and replicates of members
+    onsite and members remote, with the lowest and highest meeting mean. The same streams at
+    every value (:func:`meeting_attendance`), so the rows differ by the value only. This is
+    how the GAC's ``forum.gac.remote_fixed_cost`` was chosen against its pre-2020
+    communiques (docs/participation.md §3) and each behaviour's ``behaviour.mission_duty``
+    against the General Assembly's recorded votes (§3b).
     """
     rows = []
     for v in values:
-        cost = f"forum.{forum}.remote_fixed_cost={v}"
-        t = meeting_attendance(forum, behaviour, replicates, years, overrides=[*overrides, cost])
-        rows.append({
-            "remote_fixed_cost": float(v),
-            "members_remote": t["members_remote_mean"].mean(),
-            "members_remote_low": t["members_remote_mean"].min(),
-            "members_remote_high": t["members_remote_mean"].max(),
-            "members_onsite": t["members_onsite_mean"].mean(),
-            "members_onsite_low": t["members_onsite_mean"].min(),
-            "members_onsite_high": t["members_onsite_mean"].max(),
-        })  # fmt: skip
+        t = meeting_attendance(forum, behaviour, replicates, years, scenario,
+                               [*overrides, f"{key}={v}"])  # fmt: skip
+        row = {"value": float(v)}
+        for what in ("members_onsite", "members_remote"):
+            mean = t[f"{what}_mean"]
+            row |= {what: mean.mean(), f"{what}_low": mean.min(), f"{what}_high": mean.max()}
+        rows.append(row)
     return pd.DataFrame(rows)

@@ -216,6 +216,14 @@ class BehaviourConfig:
     mission_cost: float = 0.05
     """Travel index of a state's delegate at a meeting in a city where it keeps a permanent
     mission (mission staff's time, no airfare; ASSUMPTION, range 0.02-0.15)."""
+    mission_duty: float = 0.0
+    """Utility a **member** state adds to attending onsite when its permanent mission sits in
+    the meeting's city: covering its own bodies' meetings is the mission's routine work, not
+    a trip weighed against a modest benefit. Small states still stay away more, as their
+    benefit is smaller (Panke: in the GA "smaller states are absent more often", research
+    notes voice_un.md S107). Form: ASSUMPTION; value per behaviour: the least on a 0.05 grid
+    at which the mean General Assembly attendance reaches its highest recorded vote
+    (sim/data/unga_votes.csv; docs/participation.md §3b), ECOSOC's votes left as the check."""
     home_capacity: float = 1.0
     """Delegation cap at home (host country) as a multiple of ``capacity``: staff who need
     no travel can join (local offices of organisations). ASSUMPTION, range 1-10; applies to

@@ -155,6 +155,7 @@ RANGES: dict[str, Range] = {
     "behaviour.distance_exponent": Range(0.0, 5.0),
     "behaviour.local_cost": UNIT,
     "behaviour.mission_cost": UNIT,
+    "behaviour.mission_duty": Range(0.0, 10.0),
     "behaviour.home_capacity": Range(0.0, 1e3),
     "behaviour.host_delegation": Range(0.0, 1e4),
     "behaviour.host_elasticity": Range(0.0, 2.0),

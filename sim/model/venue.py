@@ -236,10 +236,16 @@ def travel_index(
     """
     index = _country_index_to_venue(venue, float(behaviour.distance_exponent))[country]
     index = np.where(country == venue.country, behaviour.local_cost, index)
-    if forum.mission_city:
-        mission = _arrays()[forum.mission_city][country].astype(bool) & is_state
-        index = np.where(mission, np.minimum(index, behaviour.mission_cost), index)
-    return index
+    mission = has_mission(country, is_state, forum)
+    return np.where(mission, np.minimum(index, behaviour.mission_cost), index)
+
+
+def has_mission(country: np.ndarray, is_state: np.ndarray, forum: ForumConfig) -> np.ndarray:
+    """Which actors are states (``is_state``) with a permanent mission in the forum's
+    ``mission_city`` (all False when the forum names none)."""
+    if not forum.mission_city:
+        return np.zeros(len(country), bool)
+    return missions(forum.mission_city)[country] & is_state
 
 
 def home_countries(regions: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -114,7 +114,8 @@ def attend(
 
     Cost per onsite delegate ``u = τ · travel_index(home country → venue)`` times the
     links' cost factor (reporting duties): near zero at home, mission staff's time at a
-    mission city (:func:`sim.model.venue.travel_index`). The support rule offers grants
+    mission city (:func:`sim.model.venue.travel_index`), where a member's onsite gain also
+    carries ``behaviour.mission_duty`` (its mission's routine). The support rule offers grants
     (one traveller each); each actor then chooses its delegation size per mode within
     its budget (:func:`delegation_choice`), and the attendance rule picks the mode from
     the best size's gain. With ``forum.remote_access == "fallback"`` only actors that
@@ -162,6 +163,8 @@ def attend(
         capacity, 0.0, np.inf, b.delegation_returns,
     )  # fmt: skip
     cost_re = cost_re + forum.remote_fixed_cost  # a cost of joining remotely at all
+    # a member's mission covers its own body's meetings in its city as routine work
+    gain_on = gain_on + b.mission_duty * (is_member & venues.has_mission(country, is_state, forum))
     remote_ok = np.full(len(idx), forum.remote)
     if forum.remote_access == "fallback":  # remote only for those who cannot come onsite
         remote_ok &= payable < 1
