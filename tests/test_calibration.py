@@ -350,3 +350,47 @@ def test_govsim_calibrate_writes_the_assumption_profile(tmp_path, monkeypatch, c
     assert profile["fit_prefers"].nunique() == 1 and "fit_prefers" in printed
     assert "Nairobi 2011" in profile.columns  # every meeting's worst error, held out too
     assert (out / "assumption_profile.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow  # ~60 s: a shrunken fit, then the GA runs that choose the mission duty
+def test_govsim_calibrate_writes_the_mission_duty_chosen_at_the_estimate(tmp_path, monkeypatch):
+    """Without --no-config, `govsim calibrate` writes the behaviour file with the fitted
+    values and, chosen after the fit at its estimate, the least mission duty that brings the
+    GA to its highest recorded vote (the IGF cannot see it); the header names it. The
+    config directory is a copy here, so the shipped file is left alone."""
+    import shutil
+
+    import sim.cli
+    from sim.analysis import predict
+    from sim.resources import CONFIG_DIR
+
+    shipped = (CONFIG_DIR / "behaviour" / "calibrated.yaml").read_text()
+    shutil.copytree(CONFIG_DIR / "behaviour", tmp_path / "behaviour")
+    monkeypatch.setattr(sim.cli, "CONFIG_DIR", tmp_path)
+    monkeypatch.setattr(cal, "CHECK_REPLICATES", 1)
+    asked, least = [], predict.least_mission_duty
+
+    def coarse(behaviour, overrides):  # a 0.25 grid: fewer GA runs
+        asked.append((behaviour, list(overrides)))
+        return least(behaviour, overrides, step=0.25)
+
+    monkeypatch.setattr(predict, "least_mission_duty", coarse)
+    study = tmp_path / "tiny_calibration.yaml"
+    study.write_text(yaml.safe_dump({
+        "kind": "calibration", "name": "tiny_calibration", "overrides": SMALL, "years": 1,
+        "replicates": 1, "refits": 0, "root_seed": 3, "parameters": TRAVEL,
+        "optimiser": {"popsize": 5, "maxiter": 1},
+    }))  # fmt: skip
+    sim.cli.main(["calibrate", str(study), "--out", str(tmp_path / "out"), "-j", "1", "-q"])
+    text = (tmp_path / "behaviour" / "calibrated.yaml").read_text()
+    doc = yaml.safe_load(text)
+    fitted = pd.read_csv(tmp_path / "out" / "parameters.csv")["estimate"].iloc[0]
+    [(behaviour, [override])] = asked  # once, at the estimate, from the default file
+    key, value = override.split("=")
+    assert (behaviour, key) == ("default", "behaviour.travel_cost_scale")
+    assert float(value) == pytest.approx(fitted, rel=1e-4)
+    assert doc["behaviour"]["travel_cost_scale"] == round(fitted, 4)
+    duty = doc["behaviour"]["mission_duty"]
+    assert duty > 0 and duty % 0.25 == 0
+    assert f"behaviour.mission_duty = {duty:.4g}" in text and "other records" in text
+    assert (CONFIG_DIR / "behaviour" / "calibrated.yaml").read_text() == shipped
