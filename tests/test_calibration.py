@@ -355,13 +355,14 @@ def test_govsim_calibrate_writes_the_assumption_profile(tmp_path, monkeypatch, c
 @pytest.mark.slow  # ~60 s: a shrunken fit, then the GA runs that choose the mission duty
 def test_govsim_calibrate_writes_the_mission_duty_chosen_at_the_estimate(tmp_path, monkeypatch):
     """Without --no-config, `govsim calibrate` writes the behaviour file with the fitted
-    values and, chosen after the fit at its estimate, the least mission duty that brings the
-    GA to its highest recorded vote (the IGF cannot see it); the header names it. The
-    config directory is a copy here, so the shipped file is left alone."""
+    values and, chosen after the fit at its estimate (the IGF cannot see them), the least
+    mission duty that brings the GA to its highest recorded vote and then the reservation
+    the history replay sets; the header names them. The config directory is a copy here,
+    so the shipped file is left alone."""
     import shutil
 
     import sim.cli
-    from sim.analysis import predict
+    from sim.analysis import history, predict
     from sim.resources import CONFIG_DIR
 
     shipped = (CONFIG_DIR / "behaviour" / "calibrated.yaml").read_text()
@@ -375,6 +376,8 @@ def test_govsim_calibrate_writes_the_mission_duty_chosen_at_the_estimate(tmp_pat
         return least(behaviour, overrides, step=0.25)
 
     monkeypatch.setattr(predict, "least_mission_duty", coarse)
+    replayed = []  # the replay's choice has its own test (tests/test_history.py)
+    monkeypatch.setattr(history, "reservation_for", lambda b, o: replayed.append((b, o)) or 0.175)
     study = tmp_path / "tiny_calibration.yaml"
     study.write_text(yaml.safe_dump({
         "kind": "calibration", "name": "tiny_calibration", "overrides": SMALL, "years": 1,
@@ -393,4 +396,6 @@ def test_govsim_calibrate_writes_the_mission_duty_chosen_at_the_estimate(tmp_pat
     duty = doc["behaviour"]["mission_duty"]
     assert duty > 0 and duty % 0.25 == 0
     assert f"behaviour.mission_duty = {duty:.4g}" in text and "other records" in text
+    assert replayed == [("default", [override, f"behaviour.mission_duty={duty}"])]
+    assert doc["behaviour"]["reservation"] == 0.175  # what the replay chose, at the estimate
     assert (CONFIG_DIR / "behaviour" / "calibrated.yaml").read_text() == shipped
