@@ -34,7 +34,7 @@ import yaml
 from omegaconf import DictConfig
 
 from sim import __version__
-from sim.analysis import calibration, exploration, history, predict, sensitivity
+from sim.analysis import calibration, exploration, predict, records, sensitivity
 from sim.errors import ConfigError, UsageError
 from sim.model.compose import friendly_error, load_config
 from sim.model.config import GovsimConfig, as_config, register_configs
@@ -367,14 +367,8 @@ def calibrate(a: argparse.Namespace) -> None:
     est = dict(zip(result.parameters["parameter"], result.parameters["estimate"], strict=True))
     fitted = [f"{k}={v:.6g}" for k, v in est.items()]
     # second stage, for the shipped config only, at the estimate (the IGF cannot see either):
-    # the mission duty against the GA's recorded votes, then the reservation on the replay
-    second = {}
-    if config_path:
-        duty = predict.least_mission_duty("default", fitted)
-        second["behaviour.mission_duty"] = duty
-        second["behaviour.reservation"] = history.reservation_for(
-            "default", [*fitted, f"behaviour.mission_duty={duty}"]
-        )
+    # the mission duty against the GA's recorded votes and the reservation on the replay
+    second = records.choose("default", fitted) if config_path else {}
     calibration.write_outputs(study, result, out, config_path, second)
     plot_fit(result.fit_table, out / "fit")
     if not result.assumptions.empty:

@@ -388,7 +388,9 @@ def test_govsim_calibrate_writes_the_mission_duty_chosen_at_the_estimate(tmp_pat
     text = (tmp_path / "behaviour" / "calibrated.yaml").read_text()
     doc = yaml.safe_load(text)
     fitted = pd.read_csv(tmp_path / "out" / "parameters.csv")["estimate"].iloc[0]
-    [(behaviour, [override])] = asked  # once, at the estimate, from the default file
+    # at the estimate, from the default file; then again at the reservation the replay chose
+    (behaviour, [override]), second = asked
+    assert second == ("default", [override, "behaviour.reservation=0.175"])
     key, value = override.split("=")
     assert (behaviour, key) == ("default", "behaviour.travel_cost_scale")
     assert float(value) == pytest.approx(fitted, rel=1e-4)
@@ -396,6 +398,31 @@ def test_govsim_calibrate_writes_the_mission_duty_chosen_at_the_estimate(tmp_pat
     duty = doc["behaviour"]["mission_duty"]
     assert duty > 0 and duty % 0.25 == 0
     assert f"behaviour.mission_duty = {duty:.4g}" in text and "other records" in text
-    assert replayed == [("default", [override, f"behaviour.mission_duty={duty}"])]
+    assert replayed[-1] == ("default", [override, f"behaviour.mission_duty={duty}"])
     assert doc["behaviour"]["reservation"] == 0.175  # what the replay chose, at the estimate
     assert (CONFIG_DIR / "behaviour" / "calibrated.yaml").read_text() == shipped
+
+
+def test_the_mission_duty_and_the_reservation_are_chosen_in_turn_until_neither_moves(
+    monkeypatch,
+):
+    """records.choose alternates the two choices: known answers with stand-ins for the GA
+    and the replay (each a step function of the other's value), and an error when they
+    never settle."""
+    from sim.analysis import history, predict, records
+
+    def duty(behaviour, overrides):  # more duty at a lower reservation
+        r = [float(o.split("=")[1]) for o in overrides if "reservation" in o]
+        return 1.6 if not r or r[0] >= 0.2 else 1.85
+
+    def reservation(behaviour, overrides):  # the replay wants 0.15 at any duty here
+        return 0.15
+
+    monkeypatch.setattr(predict, "least_mission_duty", duty)
+    monkeypatch.setattr(history, "reservation_for", reservation)
+    assert records.choose("default", ["x=1"]) == {
+        "behaviour.mission_duty": 1.85, "behaviour.reservation": 0.15}  # fmt: skip
+    flip = iter([0.2, 0.15] * 10)
+    monkeypatch.setattr(history, "reservation_for", lambda b, o: next(flip))
+    with pytest.raises(ValueError, match="did not settle"):
+        records.choose("default", rounds=3)
