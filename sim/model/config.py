@@ -223,7 +223,8 @@ class BehaviourConfig:
     benefit is smaller (Panke: in the GA "smaller states are absent more often", research
     notes voice_un.md S107). Form: ASSUMPTION; value per behaviour: the least on a 0.05 grid
     at which the mean General Assembly attendance reaches its highest recorded vote
-    (sim/data/unga_votes.csv; docs/participation.md §3b), ECOSOC's votes left as the check."""
+    (sim/data/unga_votes.csv; docs/participation.md §3b), ECOSOC's votes left as the check;
+    chosen in turn with ``reservation`` (sim.analysis.records)."""
     home_capacity: float = 1.0
     """Delegation cap at home (host country) as a multiple of ``capacity``: staff who need
     no travel can join (local offices of organisations). ASSUMPTION, range 1-10; applies to
