@@ -378,8 +378,13 @@ def test_ray_killed_worker_is_reported_and_rerun_heals(tmp_path, reference, ray_
     store = RunStore(out)
     try:  # mid-study: the first run is stored; SIGKILL one worker process running a shard
         _wait("a run stored", lambda: store.keys(), timeout=300)
-        shard_workers = [p for p in _descendants(worker.pid) if "run_shard" in _title(p)]
-        assert shard_workers, "no Ray worker process is running a shard"
+        # polled: a worker's title names its task once Ray has set it, which can lag the
+        # first stored run (a local run once saw none at a single look)
+        shard_workers = _wait(
+            "a Ray worker process running a shard",
+            lambda: [p for p in _descendants(worker.pid) if "run_shard" in _title(p)],
+            timeout=60,
+        )
         os.kill(shard_workers[0], signal.SIGKILL)
     except BaseException:
         os.killpg(proc.pid, signal.SIGKILL)
