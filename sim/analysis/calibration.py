@@ -634,7 +634,8 @@ def write_outputs(study: CalibrationStudy, result: CalibrationResult, out: Path,
     """Write the parameter and fit tables (CSV + Parquet) and the config (figure: present layer).
 
     ``second_stage``: values chosen after the fit, at its estimate, against other records
-    (``behaviour.mission_duty``: the GA's recorded votes); written to the config with the
+    (``behaviour.mission_duty``: the GA's recorded votes; ``behaviour.reservation``: the
+    history replay; :func:`sim.analysis.records.choose`); written to the config with the
     estimates and named in its header.
     """
 
